@@ -1,0 +1,192 @@
+"""Read a user's table (CSV file or pandas DataFrame) into strings, with row numbers.
+
+Everything is read as text first, so that later validation can say exactly which cell is
+wrong ("row 5, column 'n_t': 'twelve' is not a number") instead of letting a parser guess.
+The reader refuses — with a one-line :class:`~bayesmeta.errors.InputError` — files that
+are empty, not text, Excel workbooks, not UTF-8 (unless an encoding is given), separated
+by a different character than expected, or ragged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bayesmeta.errors import InputError
+
+MISSING_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", ".", "-"})
+
+_EXCEL_MAGIC = {
+    b"PK\x03\x04": "an Excel (.xlsx) workbook or another zip file",
+    b"\xd0\xcf\x11\xe0": "an Excel (.xls) workbook",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of text cells with the place each row came from.
+
+    ``frame`` holds stripped strings; ``rows`` gives, for each record, the row number a
+    spreadsheet would show (header = 1) or, for a DataFrame, its index label.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    rows: tuple[int | str, ...]
+
+    def row_of(self, position: int) -> int | str:
+        return self.rows[position]
+
+    def has(self, column: str) -> bool:
+        return column in self.frame.columns
+
+
+def read_table(
+    data: str | Path | pd.DataFrame,
+    *,
+    sep: str = ",",
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+) -> Table:
+    """Read ``data`` (a CSV path or a DataFrame) as a :class:`Table` of strings.
+
+    ``columns`` renames the user's columns to ours: ``{"events_t": "r_exp"}`` means the
+    user's column ``r_exp`` holds what we call ``events_t``.
+    """
+    if isinstance(data, pd.DataFrame):
+        table = _table_from_frame(data)
+    else:
+        table = _table_from_csv(Path(data), sep=sep, encoding=encoding)
+    if columns:
+        table = _rename(table, columns)
+    return table
+
+
+def _table_from_frame(df: pd.DataFrame) -> Table:
+    source = "data frame"
+    names = [str(c).strip() for c in df.columns]
+    _check_header(names, source)
+    frame = df.copy()
+    frame.columns = names
+    text = frame.apply(lambda col: col.map(_cell_text))
+    rows = tuple(f"index {label}" for label in df.index)
+    return Table(text.reset_index(drop=True), source, rows)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value).strip()
+
+
+def _table_from_csv(path: Path, *, sep: str, encoding: str) -> Table:
+    source = str(path)
+    if not path.exists():
+        raise InputError("file not found", source=source)
+    if path.is_dir():
+        raise InputError("is a directory, not a CSV file", source=source)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("file is empty", source=source)
+    for magic, what in _EXCEL_MAGIC.items():
+        if raw.startswith(magic):
+            raise InputError(
+                f"is {what}, not a CSV file; save the sheet as 'CSV UTF-8' and use that file",
+                source=source,
+            )
+    if b"\x00" in raw[:4096]:
+        raise InputError("is a binary file, not a CSV text file", source=source)
+    text = _decode(raw, encoding, source)
+    first_line = text.lstrip().splitlines()[0] if text.strip() else ""
+    if sep not in first_line:
+        for other, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if other != sep and other in first_line:
+                shown = "\\t" if other == "\t" else other
+                raise InputError(
+                    f"the header row is separated by {name}, not '{sep}'; "
+                    f"pass --sep '{shown}' (sep='{shown}') to read it",
+                    source=source,
+                    row=1,
+                )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
+    records: list[list[str]] = []
+    rows: list[int] = []
+    header: list[str] | None = None
+    try:
+        for record in reader:
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in record]
+                _check_header(header, source)
+                continue
+            if len(record) != len(header):
+                raise InputError(
+                    f"has {len(record)} fields but the header has {len(header)}",
+                    source=source,
+                    row=reader.line_num,
+                )
+            records.append([cell.strip() for cell in record])
+            rows.append(reader.line_num)
+    except csv.Error as exc:
+        raise InputError(f"is not a readable CSV file ({exc})", source=source,
+                         row=reader.line_num) from None
+    if header is None:
+        raise InputError("file is empty", source=source)
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    return Table(frame, source, tuple(rows))
+
+
+def _decode(raw: bytes, encoding: str, source: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") in
+                          {"utf-8", "utf8"} else encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"is not {encoding} text (byte 0x{raw[exc.start]:02x}); save it as 'CSV UTF-8' "
+            "or pass --encoding (e.g. --encoding latin-1)",
+            source=source,
+            row=line,
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown text encoding '{encoding}'", source="--encoding") from None
+    return text
+
+
+def _check_header(names: list[str], source: str) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise InputError(f"header cell {i} is empty; every column needs a name",
+                             source=source, row=1)
+        if name in seen:
+            raise InputError(f"column name '{name}' appears twice in the header",
+                             source=source, row=1)
+        seen.add(name)
+
+
+def _rename(table: Table, columns: Mapping[str, str]) -> Table:
+    present = set(table.frame.columns)
+    renames: dict[str, str] = {}
+    for ours, theirs in columns.items():
+        if theirs not in present:
+            raise InputError(
+                f"column '{theirs}' (given for '{ours}') is not in the file; columns found: "
+                + ", ".join(table.frame.columns),
+                source=table.source,
+            )
+        renames[theirs] = ours
+    clashes = [ours for ours in renames.values()
+               if ours in present and ours not in renames]
+    frame = table.frame.drop(columns=clashes).rename(columns=renames)
+    return Table(frame, table.source, table.rows)
