@@ -1,0 +1,1 @@
+"""Results layer: posterior summaries, harm probabilities, absolute effects."""
