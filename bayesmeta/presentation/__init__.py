@@ -1,0 +1,1 @@
+"""Presentation layer: text tables, written outputs (JSON/CSV), plots and reports."""
