@@ -1,0 +1,104 @@
+"""Time `bayesmeta fit binary` as a user runs it: whole process, cold and warm caches.
+
+Cases
+  crins cold   Crins 2014 (6 studies), PyTensor's compile cache emptied first
+  crins warm   the same again (cache filled)
+  crins pymc   the same with PyMC's own NUTS (--sampler pymc), warm cache
+  1000 studies simulated binomial-normal data, whole process (nutpie; cold for this size)
+
+Run: .venv/bin/python benchmarks/bench_binary.py [--repeats 3] [--skip-large]
+Prints a table of wall-clock seconds (median of repeats) and writes
+benchmarks/results/bench_binary.json. The cold case moves ~/.pytensor aside and restores it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent / "bayesmeta"
+CACHE = Path.home() / ".pytensor"
+
+
+def simulate(k: int, seed: int, path: Path) -> None:
+    rng = np.random.default_rng(seed)
+    n_t = rng.integers(50, 500, k)
+    n_c = rng.integers(50, 500, k)
+    mu = rng.normal(-3.0, 1.0, k)
+    theta_i = 0.3 + 0.2 * rng.normal(size=k)
+    ev_t = rng.binomial(n_t, 1 / (1 + np.exp(-(mu + theta_i / 2))))
+    ev_c = rng.binomial(n_c, 1 / (1 + np.exp(-(mu - theta_i / 2))))
+    lines = ["study,events_t,n_t,events_c,n_c"]
+    lines += [f"s{i},{ev_t[i]},{n_t[i]},{ev_c[i]},{n_c[i]}" for i in range(k)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def run(args: list[str]) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "fit.json"
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(BIN), "fit", "binary", *args, "-q", "--json", str(out)],
+                              capture_output=True, text=True, cwd=ROOT)
+        elapsed = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"failed: {args}\n{proc.stderr}")
+        return elapsed, json.loads(out.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-large", action="store_true")
+    opts = parser.parse_args()
+    rows = []
+    aside = CACHE.with_name(".pytensor.bench-aside")
+    if CACHE.exists():
+        shutil.move(CACHE, aside)
+    try:
+        cold, _ = run(["crins2014_ar"])
+    finally:
+        if aside.exists():
+            shutil.rmtree(CACHE, ignore_errors=True)
+            shutil.move(aside, CACHE)
+    rows.append(("crins2014_ar, empty compile cache (nutpie)", [cold], "<= 10"))
+    run(["crins2014_ar"])  # make sure this exact model is cached
+    warm = [run(["crins2014_ar"])[0] for _ in range(opts.repeats)]
+    rows.append(("crins2014_ar, warm cache (nutpie, default)", warm, "<= 5"))
+    run(["crins2014_ar", "--sampler", "pymc"])
+    pymc = [run(["crins2014_ar", "--sampler", "pymc"])[0] for _ in range(opts.repeats)]
+    rows.append(("crins2014_ar, warm cache (--sampler pymc)", pymc, ""))
+    large_doc = None
+    if not opts.skip_large:
+        with tempfile.TemporaryDirectory() as tmp:
+            sim = Path(tmp) / "sim1000.csv"
+            simulate(1000, 7, sim)
+            t, large_doc = run([str(sim)])
+            rows.append(("1,000 simulated studies (nutpie)", [t], "< 60"))
+    print(f"{'case':<48} {'median s':>9} {'runs':>5}  target")
+    print("-" * 72)
+    for name, times, target in rows:
+        print(f"{name:<48} {statistics.median(times):9.2f} {len(times):5d}  {target}")
+    if large_doc:
+        d = large_doc["diagnostics"]
+        print(f"\n1,000 studies: max R-hat {d['max_rhat']:.3f}, min bulk ESS "
+              f"{d['min_ess_bulk']:.0f}, divergences {d['divergences']}")
+    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "bench_binary.json").write_text(json.dumps(
+        [{"case": n, "seconds": t, "target": g} for n, t, g in rows], indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
