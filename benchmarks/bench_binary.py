@@ -4,7 +4,7 @@ Cases
   crins cold   Crins 2014 (6 studies), PyTensor's compile cache emptied first
   crins warm   the same again (cache filled)
   crins pymc   the same with PyMC's own NUTS (--sampler pymc), warm cache
-  1000 studies simulated binomial-normal data, whole process (nutpie; cold for this size)
+  1000 studies simulated binomial-normal data, whole process, nutpie and PyMC's NUTS
 
 Run: .venv/bin/python benchmarks/bench_binary.py [--repeats 3] [--skip-large]
 Prints a table of wall-clock seconds (median of repeats) and writes
@@ -60,6 +60,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-pymc-large", action="store_true",
+                        help="skip PyMC's NUTS on 1,000 studies (slow)")
     opts = parser.parse_args()
     rows = []
     aside = CACHE.with_name(".pytensor.bench-aside")
@@ -84,7 +86,10 @@ def main() -> None:
             sim = Path(tmp) / "sim1000.csv"
             simulate(1000, 7, sim)
             t, large_doc = run([str(sim)])
-            rows.append(("1,000 simulated studies (nutpie)", [t], "< 60"))
+            rows.append(("1,000 simulated studies (nutpie, default)", [t], "< 60"))
+            if not opts.skip_pymc_large:
+                t_pymc, _ = run([str(sim), "--sampler", "pymc"])
+                rows.append(("1,000 simulated studies (--sampler pymc)", [t_pymc], ""))
     print(f"{'case':<48} {'median s':>9} {'runs':>5}  target")
     print("-" * 72)
     for name, times, target in rows:
