@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from bayesmeta.cli import cli
 from tests.conftest import ROOT, write_csv
+from tests.test_data_binary import BAD_CASES
 
 FAST = ["--chains", "2", "--draws", "300", "--tune", "300", "-q"]
 
@@ -40,6 +41,23 @@ def assert_input_error(result, *fragments: str) -> None:
 def test_bad_data_exits_2_with_one_line(tmp_path, text, fragments):
     path = write_csv(tmp_path, text)
     assert_input_error(run("fit", "binary", str(path), *FAST), str(path), *fragments)
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_every_validation_error_exits_2_through_the_cli(tmp_path, case):
+    """Each malformed file of tests/test_data_binary.py: exit 2, one line, same message."""
+    text, fragments = BAD_CASES[case]
+    path = write_csv(tmp_path, text)
+    assert_input_error(run("fit", "binary", str(path), *FAST), str(path), *fragments)
+
+
+def test_excel_and_binary_files_exit_2(tmp_path):
+    xlsx = tmp_path / "t.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04" + bytes(100))
+    assert_input_error(run("fit", "binary", str(xlsx), *FAST), "Excel")
+    binary = tmp_path / "t.csv"
+    binary.write_bytes(bytes(range(256)))
+    assert_input_error(run("fit", "binary", str(binary), *FAST), "binary file")
 
 
 @pytest.mark.parametrize("args, fragment", [
