@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize import brentq
@@ -53,6 +54,45 @@ def solve_increasing(F: Callable[[np.ndarray], np.ndarray],
         step = np.where(bad, 0.5 * (lo + hi), step)
         x = np.where(done, x, step)
     return x
+
+
+def shortest_by_width(quantile: Callable[[np.ndarray], np.ndarray],
+                      pdf: Callable[[np.ndarray], np.ndarray], prob: float,
+                      *, n_grid: int = 32) -> tuple[float, float]:
+    """Shortest interval holding ``prob``: minimise w(p) = q(p + prob) − q(p), p ∈ [0, 1 − prob].
+
+    A vectorised grid of ``n_grid`` + 1 lower-tail probabilities locates the minimum (so a
+    density spike at the edge of the support — an odds ratio in a new study can have one at
+    0 — or a second mode does not mislead it); inside the best grid cell the minimum is
+    where the density is equal at both ends, h(p) = f(q(p + prob)) − f(q(p)) = 0, solved by
+    Brent's method. At the edge p = 0 the interval starts at the lower end of the support.
+    ``quantile`` must accept arrays and return the support's ends at probabilities 0 and 1.
+    """
+    gap = 1.0 - prob
+    grid = np.linspace(0.0, gap, n_grid + 1)
+    lo, hi = quantile(grid), quantile(grid + prob)
+    with np.errstate(invalid="ignore"):
+        width = np.where(np.isfinite(lo) & np.isfinite(hi), hi - lo, np.inf)
+    k = int(np.argmin(width))
+
+    def ends(p: float) -> np.ndarray:
+        return quantile(np.array([p, p + prob]))
+
+    def h(p: float) -> float:
+        a, b = ends(p)
+        return float(pdf(np.array([b]))[0] - pdf(np.array([a]))[0])
+
+    best = grid[k]
+    for a, b in ((grid[max(k - 1, 0)], grid[k]), (grid[k], grid[min(k + 1, n_grid)])):
+        if b <= a:
+            continue
+        a_in, b_in = (a if a > 0 else 1e-300), (b if b < gap else gap * (1 - 1e-15))
+        ha, hb = h(a_in), h(b_in)
+        if ha > 0 > hb:
+            best = brentq(h, a_in, b_in, xtol=1e-14, rtol=1e-12)
+            break
+    out = ends(best)
+    return float(out[0]), float(out[1])
 
 
 @dataclass(frozen=True)
@@ -196,7 +236,8 @@ class PanelDensity:
         """P(X ≤ x): whole panels below x plus a Gauss–Legendre rule on the partial panel."""
         x = np.asarray(x, dtype=float)
         flat = np.clip(x.reshape(-1), 0.0, np.inf)
-        t = np.where(np.isinf(flat), 1.0, flat / (flat + self.c))
+        with np.errstate(invalid="ignore"):
+            t = np.where(np.isinf(flat), 1.0, flat / (flat + self.c))
         k = np.clip(np.searchsorted(self.edges, t, side="right") - 1, 0, len(self.edges) - 2)
         a = self.edges[k]
         half = 0.5 * (t - a)
@@ -217,12 +258,23 @@ class PanelDensity:
         with np.errstate(over="ignore", invalid="ignore"):
             return self.pdf(x) * self.c / (1.0 - t) ** 2
 
+    @cached_property
+    def _node_cdf(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t, F) at every node and at t = 0 and 1: a table to start quantile searches."""
+        t = np.concatenate([[0.0], self.nodes / (self.nodes + self.c), [1.0]])
+        f = np.concatenate([[0.0], self.cdf(self.nodes), [1.0]])
+        return t, np.maximum.accumulate(f)
+
     def quantile(self, p: np.ndarray) -> np.ndarray:
+        """Quantiles (0 at p = 0, inf at p = 1), solved in t by safeguarded Newton from a
+        start interpolated in the table of the cdf at the quadrature nodes."""
         p = np.asarray(p, dtype=float)
-        t_nodes = self.nodes / (self.nodes + self.c)
-        t0 = np.interp(p, np.cumsum(self.weights), t_nodes)
-        t = solve_increasing(self._cdf_t, self._pdf_t, p, np.zeros_like(p), np.ones_like(p),
-                             t0, xtol=1e-15)
+        inner = np.clip(p, 0.0, 1.0)
+        t_tab, f_tab = self._node_cdf
+        t0 = np.interp(inner, f_tab, t_tab)
+        t = solve_increasing(self._cdf_t, self._pdf_t, inner, np.zeros_like(inner),
+                             np.ones_like(inner), t0, xtol=1e-15)
+        t = np.where(p <= 0, 0.0, np.where(p >= 1, 1.0, t))
         return self.x_of_t(t)
 
     def moment(self, m: int) -> float | None:
@@ -234,22 +286,7 @@ class PanelDensity:
     def shortest_interval(self, prob: float = 0.95) -> tuple[float, float]:
         """Shortest interval holding ``prob``; it starts at 0 when the density there is at
         least the density at the ``prob`` quantile (e.g. a mode at 0)."""
-        gap = 1.0 - prob
-
-        def ends(p: float) -> tuple[float, float]:
-            q = self.quantile(np.array([p, p + prob]))
-            return float(q[0]), float(q[1])
-
-        def h(p: float) -> float:
-            lo, hi = ends(p)
-            return float(self.pdf(np.array(hi)) - self.pdf(np.array(lo)))
-
-        if h(0.0) <= 0:
-            return 0.0, ends(0.0)[1]
-        if h(gap) >= 0:
-            return ends(gap)
-        p = brentq(h, 0.0, gap, xtol=1e-14, rtol=1e-12)
-        return ends(p)
+        return shortest_by_width(self.quantile, self.pdf, prob)
 
 
 def integrate_on_panels(log_density: Callable[[np.ndarray], np.ndarray],

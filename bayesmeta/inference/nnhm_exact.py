@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -42,6 +43,35 @@ from bayesmeta.priors import Prior
 from bayesmeta.priors.families import jeffreys_tau_logpdf
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _halfnormal(scale: float):
+    const = 0.5 * math.log(2.0 / math.pi) - math.log(scale)
+    return lambda x: np.where(x >= 0, const - 0.5 * (x / scale) ** 2, -np.inf)
+
+
+def _halfcauchy(scale: float):
+    const = math.log(2.0 / (math.pi * scale))
+    return lambda x: np.where(x >= 0, const - np.log1p((x / scale) ** 2), -np.inf)
+
+
+def _lognormal_tau2(mean: float, sd: float):
+    m, s = mean / 2.0, sd / 2.0  # log τ ~ N(m, s²)
+    const = -math.log(s) - 0.5 * math.log(2 * math.pi)
+
+    def logpdf(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lx = np.log(np.where(x > 0, x, 1.0))
+            return np.where(x > 0, const - lx - 0.5 * ((lx - m) / s) ** 2, -np.inf)
+
+    return logpdf
+
+
+#: Closed-form log densities of common τ priors (the same densities as the scipy faces in
+#: :mod:`bayesmeta.priors.families`, checked against them in the tests), because scipy's
+#: per-call overhead is larger than the arithmetic when quantiles are solved.
+_FAST_LOGPDF = {"halfnormal": _halfnormal, "halfcauchy": _halfcauchy,
+                "lognormal_tau2": _lognormal_tau2}
 
 
 @dataclass(frozen=True)
@@ -92,10 +122,22 @@ class NNHMInput:
             loglik += -0.5 * self.k * _LOG_2PI - 0.5 * math.log(v0)
         return mhat, 1.0 / precision, loglik - 0.5 * q
 
-    def log_tau_prior(self, tau: np.ndarray) -> np.ndarray:
+    @cached_property
+    def _tau_logpdf(self):
+        """The τ prior's log density as one callable (a frozen scipy distribution is built
+        once: building it costs more than evaluating it)."""
         if self.tau_prior.family == "jeffreys":
-            return jeffreys_tau_logpdf(tau, self.s)
-        return self.tau_prior.logpdf(tau)
+            return lambda tau: jeffreys_tau_logpdf(tau, self.s)
+        fast = _FAST_LOGPDF.get(self.tau_prior.family)
+        if fast is not None:
+            return fast(*self.tau_prior.params)
+        dist = self.tau_prior.dist()
+        if dist is None:
+            return self.tau_prior.logpdf
+        return dist.logpdf
+
+    def log_tau_prior(self, tau: np.ndarray) -> np.ndarray:
+        return self._tau_logpdf(np.asarray(tau, dtype=float))
 
     def log_lik_mu0(self, tau: np.ndarray) -> np.ndarray:
         """log p(y | μ = 0, τ) = Σ log N(y_i | 0, s_i² + τ²)."""

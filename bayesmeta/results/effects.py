@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,16 @@ from bayesmeta.results.exact_marginal import ExactMarginal
 from bayesmeta.results.jsonable import clean as _clean
 from bayesmeta.results.jsonable import records as _records
 from bayesmeta.results.marginal import DrawsMarginal
-from bayesmeta.results.versions import software_versions
+from bayesmeta.results.versions import software_versions as _software_versions
 
 SCHEMA = "bayesmeta.fit.effects/1"
+
+
+@cache
+def software_versions() -> dict[str, str]:
+    """The versions recorded with every result (read once per process: reading package
+    metadata costs more than an exact fit)."""
+    return _software_versions()
 BASE_QUANTITIES = ("mu", "tau", "theta_new")
 
 Marginal = ExactMarginal | DrawsMarginal
@@ -221,7 +228,7 @@ class EffectsMetaResult:
             "sampler": None if self.settings is None else self.settings.to_dict(),
             "seed": None if self.settings is None else self.settings.seed,
             "thresholds": list(self.thresholds),
-            "versions": software_versions(),
+            "versions": dict(software_versions()),
         }
 
     def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:

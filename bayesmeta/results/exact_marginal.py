@@ -16,7 +16,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bayesmeta.inference.exact_numerics import NormalMixture, PanelDensity
+from bayesmeta.inference.exact_numerics import (
+    NormalMixture,
+    PanelDensity,
+    shortest_by_width,
+)
 
 
 class _Distribution(Protocol):
@@ -132,19 +136,19 @@ class _Exp:
         return math.nan
 
     def shortest(self, prob: float) -> tuple[float, float]:
-        # The shortest interval on the ratio scale is not the exponentiated one on the log
-        # scale; solve it here with the same equal-density rule on x = exp(log x).
-        from scipy.optimize import brentq
+        # Not the exponentiated log-scale interval: the ratio scale has its own shortest
+        # interval, and its density may rise towards 0 (wide predictive components), so
+        # minimise the width directly; q(0) = exp(−∞) = 0.
+        def quantile(p: np.ndarray) -> np.ndarray:
+            p = np.asarray(p, dtype=float)
+            out = np.empty_like(p)
+            inner = (p > 0) & (p < 1)
+            out[inner] = self.quantile(p[inner])
+            out[p <= 0] = 0.0
+            out[p >= 1] = np.inf
+            return out
 
-        gap = 1.0 - prob
-
-        def h(p: float) -> float:
-            lo, hi = self.quantile(np.array([p, p + prob]))
-            return float(self.pdf(hi) - self.pdf(lo))
-
-        p = brentq(h, 1e-12 * gap, gap * (1 - 1e-12), xtol=1e-14)
-        lo, hi = self.quantile(np.array([p, p + prob]))
-        return float(lo), float(hi)
+        return shortest_by_width(quantile, self.pdf, prob)
 
 
 class ExactMarginal:
