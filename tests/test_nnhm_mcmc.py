@@ -11,6 +11,7 @@ be off by many MCSE.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -76,3 +77,21 @@ def test_shrunken_effects_agree(pair):
     assert list(mcmc.idata["posterior"]["theta"].coords["study"].values) == \
         list(exact.data.study)
     assert np.all(np.isfinite(m["shortest95_lo"]))
+
+
+def test_fit_binary_takes_a_turner_prior(tmp_path):
+    """The binomial–normal model parses priors through the same library."""
+    from click.testing import CliRunner
+
+    from bayesmeta.cli import cli
+
+    out = tmp_path / "fit.json"
+    result = CliRunner().invoke(cli, [
+        "fit", "binary", "crins2014_ar", "--tau-prior", "turner:adverse-events:pharma-vs-placebo",
+        "--chains", "2", "--draws", "300", "--tune", "300", "-q", "--json", str(out)],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "turner:adverse-events:pharma-vs-placebo" in result.output
+    tau = json.loads(out.read_text())["settings"]["priors"]["tau"]
+    assert tau["spec"] == "turner:adverse-events:pharma-vs-placebo"
+    assert tau["family"] == "lognormal_tau2" and tau["params"] == [-1.87, 1.52]
