@@ -70,13 +70,15 @@ def shortest_by_width(quantile: Callable[[np.ndarray], np.ndarray],
     """
     gap = 1.0 - prob
     grid = np.linspace(0.0, gap, n_grid + 1)
-    lo, hi = quantile(grid), quantile(grid + prob)
+    # the top of the support as q(1 − 1e-13): finite for a bounded posterior (e.g. τ with a
+    # uniform(0, a) prior, whose shortest interval may end at a), huge otherwise
+    lo, hi = quantile(grid), quantile(np.minimum(grid + prob, 1.0 - 1e-13))
     with np.errstate(invalid="ignore"):
         width = np.where(np.isfinite(lo) & np.isfinite(hi), hi - lo, np.inf)
     k = int(np.argmin(width))
 
     def ends(p: float) -> np.ndarray:
-        return quantile(np.array([p, p + prob]))
+        return quantile(np.array([p, min(p + prob, 1.0 - 1e-13)]))
 
     def h(p: float) -> float:
         a, b = ends(p)

@@ -123,11 +123,12 @@ class _Exp:
 
     def pdf(self, x):
         x = np.asarray(x, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return np.where(x > 0, self.base.pdf(self._log(x)) / np.where(x > 0, x, 1.0), 0.0)
 
     def quantile(self, p):
-        return np.exp(self.base.quantile(p))
+        with np.errstate(over="ignore"):  # beyond exp(709): an infinite ratio
+            return np.exp(self.base.quantile(p))
 
     def mean(self) -> float:
         return math.nan
