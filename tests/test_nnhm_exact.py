@@ -314,3 +314,15 @@ def test_many_studies_stay_accurate():
     assert float(post.tau.quantile(np.array([0.5]))[0]) == pytest.approx(0.15, abs=0.02)
     sd_tau = math.sqrt(post.tau.moment(2) - post.tau.moment(1) ** 2)
     assert sd_tau < 0.01  # narrow, as expected with 1,000 studies
+
+
+def test_draws_shortest_interval_matches_the_exact_one():
+    """MCMC results answer shortest_interval() too: for Exp(1) draws the shortest 95%
+    interval is [0, −log 0.05]; 20,000 draws put the upper end within ~0.05 of 2.996
+    (its sampling SD is about 1/(f(q) sqrt(n)) · sqrt(p(1 − p)) ≈ 0.03)."""
+    from bayesmeta.results.marginal import DrawsMarginal
+
+    draws = np.random.default_rng(3).exponential(size=(4, 5000))
+    lo, hi = DrawsMarginal("x", draws).shortest_interval(0.95)
+    assert lo == pytest.approx(0.0, abs=1e-3)
+    assert hi == pytest.approx(-math.log(0.05), abs=0.1)

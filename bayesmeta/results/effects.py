@@ -16,7 +16,6 @@ default) or MCMC draws — and answers the same way in both cases:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -172,7 +171,8 @@ class EffectsMetaResult:
             flat = self._draws("theta").reshape(-1, d.k)
             q = np.quantile(flat, [0.025, 0.5, 0.975], axis=0).T
             mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
-            lo, hi = np.array([_shortest_from_draws(flat[:, i]) for i in range(d.k)]).T
+            lo, hi = np.array([DrawsMarginal("theta", flat[:, i]).shortest_interval(0.95)
+                               for i in range(d.k)]).T
         return pd.DataFrame({
             "study": list(d.study), "yi": d.yi, "sei": d.sei,
             "mean": mean, "sd": sd, "median": q[:, 1], "q025": q[:, 0], "q975": q[:, 2],
@@ -261,17 +261,5 @@ def _summary(m: Marginal, *, mcse: bool = False) -> dict[str, Any]:
     if isinstance(m, ExactMarginal):
         return m.summary()
     out = m.summary(with_mcse=mcse)
-    lo, hi = _shortest_from_draws(m.flat)
-    out["shortest95_lo"], out["shortest95_hi"] = lo, hi
+    out["shortest95_lo"], out["shortest95_hi"] = m.shortest_interval(0.95)
     return out
-
-
-def _shortest_from_draws(draws: np.ndarray, prob: float = 0.95) -> tuple[float, float]:
-    """Shortest interval containing ``prob`` of the draws (empirical HPD interval)."""
-    x = np.sort(np.asarray(draws, dtype=float))
-    m = math.ceil(prob * x.size)
-    if m >= x.size:
-        return float(x[0]), float(x[-1])
-    widths = x[m:] - x[: x.size - m]
-    i = int(np.argmin(widths))
-    return float(x[i]), float(x[i + m])
