@@ -165,3 +165,17 @@ def test_model_file_priors(tmp_path):
     assert result.exit_code == 0, result.output
     assert "rhodes:general" in result.output
     assert run("fit", "effects", "eight_schools", "--model", "nnhm_reference").exit_code == 0
+
+
+def test_exact_path_does_not_load_pymc():
+    """An exact fit is milliseconds; importing PyMC would cost ~1 s per process."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bayesmeta as bm; bm.fit_effects('eight_schools', "
+            "tau_prior='halfcauchy:25').to_dict(); import bayesmeta.cli; "
+            "print('pymc' in sys.modules, 'pytensor' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
