@@ -95,3 +95,17 @@ def test_fit_binary_takes_a_turner_prior(tmp_path):
     tau = json.loads(out.read_text())["settings"]["priors"]["tau"]
     assert tau["spec"] == "turner:adverse-events:pharma-vs-placebo"
     assert tau["family"] == "lognormal_tau2" and tau["params"] == [-1.87, 1.52]
+
+
+def test_mcmc_result_prints_and_writes_the_same_document(pair):
+    from bayesmeta.presentation.effects_text import render_effects
+
+    exact, mcmc = pair
+    text = render_effects(mcmc)
+    assert "Diagnostics: OK" in text and "95% shortest" in text
+    doc, ref = mcmc.to_dict(), exact.to_dict()
+    assert doc["method"] == "mcmc" and doc["bayes_factors"]["tau_0"] is None
+    for name in ("mu", "tau", "theta_new"):
+        assert set(ref[name]) <= set(doc[name]) and "mcse" in doc[name]
+    assert set(doc) == set(ref)
+    assert doc["settings"]["sampler"]["seed"] == 21

@@ -60,9 +60,10 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
         rows.append(["heterogeneity", "tau", "~ " + p.tau.describe()])
     lines.append(table(rows, align="lll"))
     lines += ["", "Pooled estimates"]
-    body = [_row(_LABELS.get(n, n), res.posterior(n).summary()) for n in res.quantities]
+    sums = {n: res.quantity_summary(n) for n in res.quantities}
+    body = [_row(_LABELS.get(n, n), sums[n]) for n in res.quantities]
     lines.append(table(body, header=["", "median", "95% CrI", "95% shortest", "mean", "sd"]))
-    if exact and any(math.isnan(res.posterior(n).summary()["mean"]) for n in res.quantities):
+    if exact and any(math.isnan(sums[n]["mean"]) for n in res.quantities):
         lines.append("  (— : a mean or SD that does not exist, or is not computed for ratios)")
     n_draws = None if exact else (res.settings.chains * res.settings.draws
                                   if res.settings else None)

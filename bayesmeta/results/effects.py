@@ -185,9 +185,14 @@ class EffectsMetaResult:
         return self._study_table.copy()
 
     # -- tables and documents ----------------------------------------------------------
+    def quantity_summary(self, name: str, *, mcse: bool = False) -> dict[str, Any]:
+        """``{mean, sd, median, q025, q975, shortest95_lo, shortest95_hi}`` of one quantity,
+        the same keys for both methods (MCMC adds ``mcse`` when asked)."""
+        return _summary(self.posterior(name), mcse=mcse and self.method == "mcmc")
+
     def summary(self) -> pd.DataFrame:
         """One row per pooled quantity."""
-        rows = [{"quantity": n, **_summary(self.posterior(n))} for n in self.quantities]
+        rows = [{"quantity": n, **self.quantity_summary(n)} for n in self.quantities]
         return pd.DataFrame(rows).set_index("quantity")
 
     def method_details(self) -> dict[str, Any]:
@@ -213,7 +218,7 @@ class EffectsMetaResult:
             },
         }
         for name in self.quantities:
-            out[name] = _summary(self.posterior(name), mcse=self.method == "mcmc")
+            out[name] = self.quantity_summary(name, mcse=True)
         out["probabilities"] = self.probabilities()
         out["bayes_factors"] = self.bayes_factors()
         out["studies"] = _records(self.study_effects())
