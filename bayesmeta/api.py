@@ -196,6 +196,8 @@ def load_effects(data: EffectsLike, *, measure: str | None = None,
                                  source="--measure")
             loaded = replace(data, measure=parse_measure(measure))
     elif isinstance(data, BinaryData):
+        if subgroup is not None:  # select the tables first: conversion may drop some
+            data, subgroup = data.select(subgroup_column, subgroup), None
         loaded = effects_from_binary(data, measure=measure or "logOR", cc=cc, cc_to=cc_to,
                                      drop_double_zero=drop_double_zero)
     else:
@@ -213,6 +215,8 @@ def load_effects(data: EffectsLike, *, measure: str | None = None,
             raise InputError(f"bundled dataset '{data}' holds {kind} data, not effects")
         if kind == "binary" or (kind is None and _looks_binary(source, read_options)):
             binary = read_binary(source, **read_options)
+            if subgroup is not None:  # select the tables first: conversion may drop some
+                binary, subgroup = binary.select(subgroup_column, subgroup), None
             loaded = effects_from_binary(binary, measure=measure or "logOR", cc=cc,
                                          cc_to=cc_to, drop_double_zero=drop_double_zero)
         else:

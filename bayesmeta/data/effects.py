@@ -240,8 +240,12 @@ def effects_from_binary(data: BinaryData, *, measure: str = "logOR", cc: float |
                 source=data.source)
     keep = ~drop
     if keep.sum() < 2:
-        raise InputError(f"only {int(keep.sum())} studies left after dropping double-zero "
-                         "studies; a meta-analysis needs at least two", source=data.source)
+        n_keep, n_drop = int(keep.sum()), int(drop.sum())
+        raise InputError(
+            f"only {n_keep} stud{'y' if n_keep == 1 else 'ies'} left after dropping {n_drop} "
+            "double-zero stud" + ("y" if n_drop == 1 else "ies") + " (no finite log ratio); "
+            "a meta-analysis needs at least two — `bayesmeta fit binary` keeps them",
+            source=data.source)
     sub = {name: getattr(data, name)[keep] for name in ("events_t", "n_t", "events_c", "n_c")}
     eff = binary_effects(sub["events_t"], sub["n_t"], sub["events_c"], sub["n_c"],
                          measure={"logOR": "OR", "logRR": "RR", "RD": "RD"}[canon],
