@@ -98,6 +98,9 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
         lines.append(f"Method: exact — {det['quadrature_nodes']} quadrature nodes in "
                      f"{det['panels']} panels, estimated relative error "
                      f"{det['estimated_relative_error']:.0e}; no Monte Carlo error")
+        if not det["ok"]:
+            lines.append("!! The quadrature did not reach its accuracy: check the numbers with "
+                         "--method mcmc, and please report the data set.")
     else:
         assert res.diagnostics is not None and res.settings is not None
         lines.append(diagnostics_text(res.diagnostics))

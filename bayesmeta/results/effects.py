@@ -48,6 +48,9 @@ def software_versions() -> dict[str, str]:
     metadata costs more than an exact fit)."""
     return _software_versions()
 BASE_QUANTITIES = ("mu", "tau", "theta_new")
+#: The exact method's result is flagged when the quadrature's estimated relative error
+#: exceeds this (it aims at 1e-10; a larger error means the panel limit was reached).
+QUADRATURE_TOL = 1e-7
 
 Marginal = ExactMarginal | DrawsMarginal
 
@@ -199,7 +202,8 @@ class EffectsMetaResult:
         """How the posterior was computed: quadrature accuracy, or the sampler's checks."""
         if self.method == "exact":
             post = self._exact
-            return {"method": "exact", "ok": True, "quadrature_nodes": post.n_nodes,
+            return {"method": "exact", "ok": bool(post.tau.error <= QUADRATURE_TOL),
+                    "quadrature_nodes": post.n_nodes,
                     "panels": post.n_panels, "estimated_relative_error": post.tau.error,
                     "posterior_tail_power_tau": post.tail_power}
         assert self.diagnostics is not None
