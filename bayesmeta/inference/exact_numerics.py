@@ -165,10 +165,25 @@ class NormalMixture:
                                                           else np.shape(p)[1]))
         lo, hi = self._bracket()
         lo, hi = lo[:, None], hi[:, None]
-        if x0 is None:
+        if x0 is None and self.size == 1:
+            x_tab, f_tab = self._cdf_table
+            x0 = np.interp(p, f_tab, x_tab)
+        elif x0 is None:
             x0 = self.mean()[:, None] + np.sqrt(self.var())[:, None] * ndtri(
                 np.clip(p, 1e-300, 1 - 1e-16))
         return solve_increasing(self.cdf, self.pdf, p, lo, hi, x0, xtol=1e-14 * (hi - lo))
+
+    @cached_property
+    def _cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """cdf of a single mixture on a grid through its components' quantiles (1e-12 to
+        1 − 1e-12): starting points for quantile searches (used when ``size`` is 1)."""
+        z = ndtri(np.array([1e-12, 1e-6, 1e-3, 0.02, 0.1, 0.3, 0.5, 0.7, 0.9, 0.98, 1 - 1e-3,
+                            1 - 1e-6, 1 - 1e-12]))
+        x = np.unique((self.means[0][:, None] + self.sds[0][:, None] * z[None, :]).ravel())
+        if x.size > 400:
+            x = np.quantile(x, np.linspace(0, 1, 400))
+        f = np.maximum.accumulate(self.cdf(x[None, :])[0])
+        return x, f
 
     def shortest_interval(self, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Shortest intervals holding ``prob`` (one per mixture; assumes unimodal mixtures).
