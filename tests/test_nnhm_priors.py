@@ -27,7 +27,7 @@ from bayesmeta.priors.families import jeffreys_tau_logpdf
 
 
 @pytest.mark.parametrize("spec, mean, sd", [
-    ("turner:general", -2.56, 1.74),                                 # issue / paper Sec. 5
+    ("turner:general", -2.56, 1.74),                                 # issue / p. 993
     ("turner:adverse-events:pharma-vs-placebo", -1.87, 1.52),        # issue / Table IV
     ("turner:all-cause-mortality:pharma-vs-placebo", -3.95, 1.34),   # R bayesmeta table
     ("turner:subjective:nonpharma-vs-pharma", -1.67, 1.25),          # R bayesmeta table

@@ -9,7 +9,7 @@ between-study variance of a *new* meta-analysis of log odds ratios:
 
     log τ² ~ N(mean, sd²)      (family ``lognormal_tau2``; τ itself is log-normal)
 
-and for the general setting (any outcome, any comparison; Sec. 5 of the paper)
+and for the general setting (any outcome, any comparison; p. 993 of the paper)
 log τ² ~ N(−2.56, 1.74²).
 
 Names: ``turner:general`` and ``turner:OUTCOME:COMPARISON``, e.g.
@@ -31,8 +31,8 @@ how:
   log τ², so every mean must equal row effect + column effect to within the table's rounding
   (±0.01); the test suite checks this for all 80 cells, which catches a mistyped cell.
 
-The priors are for log odds ratios; for other binary measures (log RR) the authors note they
-are approximately usable; on other scales (MD, SMD) they do not apply (see Rhodes et al.).
+The priors were derived for log odds ratios; using them for another measure is the analyst's
+judgement (for SMDs see :mod:`bayesmeta.priors.rhodes2015`).
 """
 
 from __future__ import annotations
