@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--skip-mcmc", action="store_true")
     opts = parser.parse_args()
     rows = []
+    load_before = os.getloadavg()[0]
     for name, (data, kwargs, cli_args) in CASES.items():
         effects = bm.load_effects(data, measure=kwargs.get("measure"), cc=kwargs.get("cc"))
         fit_kw = {k: v for k, v in kwargs.items() if k not in ("measure", "cc")}
@@ -121,9 +123,13 @@ def main() -> None:
                 if "mcmc_s" in r else "—")
         print(f"{r['case']:<30} {r['exact_fit_ms']:7.1f} ms {r['exact_report_ms']:7.1f} ms "
               f"{cli:>7} {mcmc:>26}")
+    load = (load_before, os.getloadavg()[0])
     out = ROOT / "benchmarks" / "results" / "bench_effects.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2) + "\n")
+    out.write_text(json.dumps({"loadavg_1min_before_after": load, "cpus": os.cpu_count(),
+                               "rows": rows}, indent=2) + "\n")
+    print(f"1-minute load average {load[0]:.1f} before, {load[1]:.1f} after, on "
+          f"{os.cpu_count()} CPUs (figures are slower when the machine is shared)")
     print(f"\nexact: median of {opts.repeats} in-process runs; MCMC: one in-process run "
           f"(4 chains x 1000 + 1000, nutpie). Wrote {out.relative_to(ROOT)}")
 
