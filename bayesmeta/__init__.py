@@ -23,6 +23,17 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "fit_effects": "bayesmeta.api",
+    "fit_continuous": "bayesmeta.api",
+    "load_effects": "bayesmeta.api",
+    "load_continuous": "bayesmeta.api",
+    "nnhm_priors": "bayesmeta.api",
+    "read_effects": "bayesmeta.data.effects",
+    "EffectsData": "bayesmeta.data.effects",
+    "read_continuous": "bayesmeta.data.continuous",
+    "ContinuousData": "bayesmeta.data.continuous",
+    "EffectsMetaResult": "bayesmeta.results.effects",
+    "ExactMarginal": "bayesmeta.results.exact_marginal",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

@@ -6,25 +6,47 @@
 >>> res.prob_harm(1.0, predictive=True)                     # P(harm) in a new trial
 >>> res.risk_difference().summary()                         # per 1,000 patients
 >>> res.summary(); res.to_dict(); res.to_netcdf("fit.nc")
+
+Effect sizes (normal–normal model, exact by default):
+
+>>> res = bm.fit_effects("eight_schools", tau_prior="halfcauchy:25")
+>>> res.posterior("mu").median, res.posterior("tau").shortest_interval()
+>>> res.probabilities(), res.bayes_factors(), res.study_effects()
+>>> bm.fit_continuous("normand1999_arms", measure="SMD")           # arm-level means/SDs
+>>> bm.fit_effects("crins2014_ar", measure="logOR", cc=0.5)         # 2x2 tables -> log ORs
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bayesmeta.data import datasets
 from bayesmeta.data.binary import BinaryData, read_binary
+from bayesmeta.data.continuous import ContinuousData, read_continuous
+from bayesmeta.data.effects import (
+    ALIASES as EFFECT_ALIASES,
+)
+from bayesmeta.data.effects import (
+    EffectsData,
+    effects_from_binary,
+    parse_measure,
+    read_effects,
+)
 from bayesmeta.errors import InputError
 from bayesmeta.inference.diagnostics import diagnose
 from bayesmeta.inference.sampling import Progress, SamplerSettings, sample_model
 from bayesmeta.models.binomial_normal import BinomialNormalPriors, build_binomial_normal
+from bayesmeta.models.nnhm import NNHMPriors, build_nnhm, default_prior_file
 from bayesmeta.models.spec_files import load_model_spec
 from bayesmeta.priors import Prior, parse_prior
 from bayesmeta.results.binary import BaselineRisk, BinaryMetaResult
+from bayesmeta.results.effects import EffectsMetaResult
 
 DataLike = BinaryData | pd.DataFrame | str | Path
 
@@ -134,3 +156,274 @@ def fit_binary(
         thresholds=cuts, baseline=baseline,
         timings={"build_and_sample_s": t1 - t0, "compile_s": times.compile_s,
                  "sample_s": times.sample_s})
+
+
+# -- effect sizes: the normal–normal model ----------------------------------------------
+EffectsLike = EffectsData | BinaryData | pd.DataFrame | str | Path
+ContinuousLike = ContinuousData | pd.DataFrame | str | Path
+METHODS = ("exact", "mcmc")
+
+
+def _looks_binary(data: pd.DataFrame | str | Path, read_options: Mapping[str, object]) -> bool:
+    """True when a table holds two-arm counts rather than effect estimates."""
+    from bayesmeta.data.binary import WIDE_ALIASES
+    from bayesmeta.data.table import read_table
+
+    table = read_table(data, sep=str(read_options.get("sep", ",")),
+                       encoding=str(read_options.get("encoding", "utf-8")))
+    cols = set(table.frame.columns) | set(dict(read_options.get("columns") or {}))
+    if cols & set(EFFECT_ALIASES["yi"]):
+        return False
+    return bool(cols & set(WIDE_ALIASES["events_t"])) or {"arm", "events"} <= cols
+
+
+def load_effects(data: EffectsLike, *, measure: str | None = None,
+                 subgroup: str | None = None, subgroup_column: str = "subgroup",
+                 cc: float | None = None, cc_to: str = "only0",
+                 drop_double_zero: bool = True, **read_options) -> EffectsData:
+    """Effect estimates from an EffectsData, DataFrame, CSV path or bundled dataset name.
+
+    Two-arm event counts (a BinaryData, a bundled binary dataset, or a table with
+    ``events_t, n_t, events_c, n_c``) are turned into log ORs (``measure``: logOR [default],
+    logRR or RD) — with a continuity correction only when ``cc`` is given
+    (:func:`~bayesmeta.data.effects.effects_from_binary`).
+    """
+    if isinstance(data, EffectsData):
+        loaded = data
+        if measure is not None and parse_measure(measure) != data.measure:
+            if data.measure != "generic":
+                raise InputError(f"the data hold {data.measure}, not {parse_measure(measure)}",
+                                 source="--measure")
+            loaded = replace(data, measure=parse_measure(measure))
+    elif isinstance(data, BinaryData):
+        if subgroup is not None:  # select the tables first: conversion may drop some
+            data, subgroup = data.select(subgroup_column, subgroup), None
+        loaded = effects_from_binary(data, measure=measure or "logOR", cc=cc, cc_to=cc_to,
+                                     drop_double_zero=drop_double_zero)
+    else:
+        source: pd.DataFrame | Path
+        if isinstance(data, pd.DataFrame):
+            source, kind = data, None
+        else:
+            source = datasets.resolve(data)
+            kind = next((d.kind for d in datasets.registry().values() if d.path == source),
+                        None)
+        if kind == "continuous":
+            raise InputError(f"'{data}' holds arm-level continuous data: use `bayesmeta fit "
+                             "continuous` (fit_continuous) with --measure MD or SMD")
+        if kind not in (None, "binary", "effects"):
+            raise InputError(f"bundled dataset '{data}' holds {kind} data, not effects")
+        if kind == "binary" or (kind is None and _looks_binary(source, read_options)):
+            binary = read_binary(source, **read_options)
+            if subgroup is not None:  # select the tables first: conversion may drop some
+                binary, subgroup = binary.select(subgroup_column, subgroup), None
+            loaded = effects_from_binary(binary, measure=measure or "logOR", cc=cc,
+                                         cc_to=cc_to, drop_double_zero=drop_double_zero)
+        else:
+            allowed = {k: v for k, v in read_options.items()
+                       if k in ("columns", "sep", "encoding")}
+            loaded = read_effects(source, measure=measure, **allowed)
+    if subgroup is not None:
+        loaded = loaded.select(subgroup_column, subgroup)
+    return loaded
+
+
+def load_continuous(data: ContinuousLike, *, subgroup: str | None = None,
+                    subgroup_column: str = "subgroup", **read_options) -> ContinuousData:
+    """Arm-level means/SDs/ns from a ContinuousData, DataFrame, CSV path or bundled name."""
+    if isinstance(data, ContinuousData):
+        loaded = data
+    elif isinstance(data, pd.DataFrame):
+        loaded = read_continuous(data, **read_options)
+    else:
+        loaded = read_continuous(datasets.resolve(data, kind="continuous"), **read_options)
+    if subgroup is not None:
+        loaded = loaded.select(subgroup_column, subgroup)
+    return loaded
+
+
+def nnhm_priors(measure: str = "generic", *, model: str | Path | None = None,
+                tau_prior: str | Prior | None = None,
+                mu_prior: str | Prior | None = None) -> NNHMPriors:
+    """Priors of the normal–normal model: the measure's defaults (``models/nnhm_*.toml``),
+    then a model file, then single priors — each overriding the one before."""
+    chosen: dict[str, Prior] = {}
+    default = default_prior_file(parse_measure(measure))
+    if default is not None:
+        chosen.update(load_model_spec(default).priors)
+    if model is not None:
+        spec = load_model_spec(model)
+        if spec.model != "nnhm":
+            raise InputError(f"model file is for '{spec.model}', not nnhm",
+                             source=str(spec.path))
+        chosen.update(spec.priors)
+    for slot, value, option, support in (("tau", tau_prior, "--tau-prior", "positive"),
+                                         ("mu", mu_prior, "--mu-prior", "real")):
+        if value is not None:
+            chosen[slot] = parse_prior(value, option=option, support=support)
+    return NNHMPriors(**chosen)
+
+
+def _require_tau_prior(effects: EffectsData, priors: NNHMPriors) -> None:
+    if priors.tau is not None:
+        return
+    uisd = effects.unit_information_sd()
+    orient = (f" (for orientation: the unit-information SD of these data, "
+              f"sqrt(sum n / sum se^-2), is {uisd:.3g})" if uisd else "")
+    raise InputError(
+        f"effects on the {effects.measure} scale have no default prior for tau: a "
+        "between-study SD must be stated in the outcome's own units. Give --tau-prior "
+        "(tau_prior=), e.g. halfnormal:S with S a between-study SD you would call large"
+        f"{orient}, or a scale-free reference prior, uniform_improper (R bayesmeta's "
+        "default) or jeffreys (exact method only); see models/nnhm_reference.toml",
+        source="--tau-prior")
+
+
+def _check_thresholds(thresholds: Iterable[float]) -> tuple[float, ...]:
+    cuts = tuple(float(c) for c in thresholds)
+    for c in cuts:
+        if not np.isfinite(c):
+            raise InputError(f"a threshold must be a finite number (got {c:g})",
+                             source="--threshold")
+    return cuts
+
+
+def fit_effects(
+    data: EffectsLike,
+    *,
+    measure: str | None = None,
+    priors: NNHMPriors | None = None,
+    model: str | Path | None = None,
+    tau_prior: str | Prior | None = None,
+    mu_prior: str | Prior | None = None,
+    effect_prior: str | Prior | None = None,
+    method: str = "exact",
+    thresholds: Iterable[float] = (),
+    subgroup: str | None = None,
+    cc: float | None = None,
+    cc_to: str = "only0",
+    drop_double_zero: bool = True,
+    sampler: str = "auto",
+    chains: int = 4,
+    draws: int = 1000,
+    tune: int = 1000,
+    seed: int = 1,
+    target_accept: float = 0.9,
+    cores: int | None = None,
+    progress: Progress | None = None,
+    read_options: Mapping[str, object] | None = None,
+) -> EffectsMetaResult:
+    """Fit the normal–normal model (:mod:`bayesmeta.models.nnhm`) to effect estimates.
+
+    Parameters
+    ----------
+    data
+        Estimates and standard errors (``study, yi, sei`` or ``vi``): a bundled dataset
+        name, CSV path, DataFrame or EffectsData; or two-arm counts, turned into ``measure``
+        (logOR by default) with a continuity correction ``cc`` only when given.
+    measure
+        The scale of the effects: logOR, logRR, logHR, RD, MD, SMD or generic (default).
+        It chooses the default priors (none for τ on MD/RD/generic: give ``tau_prior``).
+    priors, model, tau_prior, mu_prior (alias effect_prior)
+        An :class:`NNHMPriors`, or a model file (bundled name or path) and/or single
+        priors such as ``tau_prior="halfnormal:0.5"``, ``mu_prior="normal:0:4"``.
+    method
+        ``"exact"`` (quadrature, milliseconds, no Monte Carlo error; allows improper
+        priors) or ``"mcmc"`` (NUTS on the PyMC model; needs proper priors).
+    thresholds
+        Values c (on the effects' scale) for which P(μ > c) and P(θ_new > c) are reported.
+    sampler, chains, draws, tune, seed, target_accept, cores
+        NUTS settings for ``method="mcmc"``.
+    """
+    effects = load_effects(data, measure=measure, subgroup=subgroup, cc=cc, cc_to=cc_to,
+                           drop_double_zero=drop_double_zero, **dict(read_options or {}))
+    return _fit_nnhm(effects, priors=priors, model=model, tau_prior=tau_prior,
+                     mu_prior=mu_prior, effect_prior=effect_prior, method=method,
+                     thresholds=thresholds, sampler=sampler, chains=chains, draws=draws,
+                     tune=tune, seed=seed, target_accept=target_accept, cores=cores,
+                     progress=progress)
+
+
+def fit_continuous(
+    data: ContinuousLike,
+    *,
+    measure: str = "MD",
+    outcome_type: str | None = None,
+    priors: NNHMPriors | None = None,
+    model: str | Path | None = None,
+    tau_prior: str | Prior | None = None,
+    mu_prior: str | Prior | None = None,
+    effect_prior: str | Prior | None = None,
+    method: str = "exact",
+    thresholds: Iterable[float] = (),
+    subgroup: str | None = None,
+    sampler: str = "auto",
+    chains: int = 4,
+    draws: int = 1000,
+    tune: int = 1000,
+    seed: int = 1,
+    target_accept: float = 0.9,
+    cores: int | None = None,
+    progress: Progress | None = None,
+    read_options: Mapping[str, object] | None = None,
+) -> EffectsMetaResult:
+    """Meta-analysis of arm-level continuous data (mean, SD, n per arm) as MD or SMD.
+
+    ``measure``: ``"MD"`` (mean difference, the outcome's units; needs a ``tau_prior``) or
+    ``"SMD"`` (Hedges' g). ``outcome_type``: ``"final"`` or ``"change"`` (from baseline)
+    for all studies, when the data have no ``outcome_type`` column. Other arguments as
+    :func:`fit_effects`.
+    """
+    options = dict(read_options or {})
+    if outcome_type is not None:
+        options["outcome_type"] = outcome_type
+    arms = load_continuous(data, subgroup=subgroup, **options)
+    canon = parse_measure(measure)
+    if canon not in ("MD", "SMD"):
+        raise InputError(f"continuous arms give MD or SMD, not {measure}", source="--measure")
+    effects = arms.effects(canon)
+    return _fit_nnhm(effects, priors=priors, model=model, tau_prior=tau_prior,
+                     mu_prior=mu_prior, effect_prior=effect_prior, method=method,
+                     thresholds=thresholds, sampler=sampler, chains=chains, draws=draws,
+                     tune=tune, seed=seed, target_accept=target_accept, cores=cores,
+                     progress=progress)
+
+
+def _fit_nnhm(effects: EffectsData, *, priors: NNHMPriors | None, model, tau_prior, mu_prior,
+              effect_prior, method: str, thresholds: Iterable[float], sampler: str,
+              chains: int, draws: int, tune: int, seed: int, target_accept: float,
+              cores: int | None, progress: Progress | None) -> EffectsMetaResult:
+    if method not in METHODS:
+        raise InputError(f"unknown method '{method}'; use exact or mcmc", source="--method")
+    if effect_prior is not None:
+        if mu_prior is not None and str(mu_prior) != str(effect_prior):
+            raise InputError("give --mu-prior or its alias --effect-prior, not both",
+                             source="--effect-prior")
+        mu_prior = effect_prior
+    if priors is None:
+        priors = nnhm_priors(effects.measure, model=model, tau_prior=tau_prior,
+                             mu_prior=mu_prior)
+    _require_tau_prior(effects, priors)
+    cuts = _check_thresholds(thresholds)
+    t0 = time.perf_counter()
+    if method == "exact":
+        from bayesmeta.inference.nnhm_exact import NNHMInput, nnhm_exact
+
+        assert priors.tau is not None
+        posterior = nnhm_exact(NNHMInput(np.asarray(effects.yi, float),
+                                         np.asarray(effects.sei, float), priors.mu, priors.tau))
+        return EffectsMetaResult(data=effects, priors=priors, method="exact", exact=posterior,
+                                 thresholds=cuts,
+                                 timings={"exact_s": time.perf_counter() - t0})
+    priors.require_proper()
+    settings = SamplerSettings(sampler=sampler, chains=chains, draws=draws, tune=tune,
+                               seed=seed, target_accept=target_accept, cores=cores)
+    model_obj = build_nnhm(effects, priors)
+    idata, times = sample_model(model_obj, settings, progress)
+    t1 = time.perf_counter()
+    diagnostics = diagnose(idata, var_names=["mu", "tau", "theta", "theta_new"])
+    return EffectsMetaResult(data=effects, priors=priors, method="mcmc", idata=idata,
+                             settings=settings, diagnostics=diagnostics, thresholds=cuts,
+                             timings={"build_and_sample_s": t1 - t0,
+                                      "compile_s": times.compile_s,
+                                      "sample_s": times.sample_s})

@@ -206,6 +206,174 @@ def _report_diagnostics(diag: Any, strict: bool) -> None:
         raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
 
 
+# -- fit effects / fit continuous (normal-normal model) --------------------------------
+def _nnhm_options(f):
+    options = [
+        click.option("--model", "model_file",
+                     help="Model file: bundled (nnhm_log_ratio, nnhm_smd, nnhm_reference) or "
+                          "a TOML path."),
+        click.option("--tau-prior",
+                     help="Heterogeneity prior, e.g. halfnormal:0.5, halfcauchy:25, "
+                          "turner:adverse-events:pharma-vs-placebo, rhodes:general, "
+                          "uniform_improper, jeffreys. Default by measure: logOR/logRR/logHR "
+                          "halfnormal:0.5, SMD halfnormal:0.25; MD/RD/generic: none (give "
+                          "one)."),
+        click.option("--mu-prior", "--effect-prior", "mu_prior",
+                     help="Prior of the pooled effect mu, e.g. normal:0:4 or flat. Default: "
+                          "logOR etc. normal:0:4, SMD normal:0:2, otherwise flat."),
+        click.option("--method", type=click.Choice(["exact", "mcmc"]), default="exact",
+                     show_default=True,
+                     help="exact: quadrature (milliseconds, no Monte Carlo error); mcmc: "
+                          "NUTS on the same model in PyMC."),
+        click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
+                     help="Also report P(mu > C) and P(theta_new > C), C on the effects' "
+                          "scale (repeatable)."),
+        click.option("--subgroup", help="Keep only studies whose subgroup column has this "
+                                        "value."),
+        click.option("--subgroup-column", default="subgroup", show_default=True),
+        click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+                     help="Map a column, e.g. --col yi=logHR (repeatable)."),
+        click.option("--sep", default=",", show_default=True,
+                     help="Field separator of the CSV."),
+        click.option("--encoding", default="utf-8", show_default=True,
+                     help="Text encoding of the CSV."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@fit.command("effects")
+@click.argument("data")
+@click.option("--measure", help="Scale of the effects: logOR, logRR, logHR, RD, MD, SMD or "
+                                "generic [default: generic; for 2x2 counts: logOR].")
+@click.option("--cc", type=float, help="Two-arm counts only: continuity correction added to "
+                                       "the cells (e.g. 0.5); none unless given, and reported.")
+@click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]), default="only0",
+              show_default=True, help="Which tables get --cc (metafor's rules).")
+@click.option("--keep-double-zero", is_flag=True,
+              help="Two-arm counts: keep studies with no events in either arm (needs --cc).")
+@click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
+              show_default=True, help="Two-arm counts: one row per study or per arm.")
+@click.option("--treatment", help="Long layout of counts: the treatment arm's label.")
+@click.option("--control", help="Long layout of counts: the control arm's label.")
+@_nnhm_options
+@_sampler_options
+@_output_options
+def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str,
+                    keep_double_zero: bool, layout: str, treatment: str | None,
+                    control: str | None, model_file: str | None, tau_prior: str | None,
+                    mu_prior: str | None, method: str, thresholds: tuple[float, ...],
+                    subgroup: str | None, subgroup_column: str, columns: tuple[str, ...],
+                    sep: str, encoding: str, sampler: str, chains: int, draws: int,
+                    tune: int, seed: int, target_accept: float, cores: int | None,
+                    json_path: Path | None, csv_path: Path | None, save_path: Path | None,
+                    force: bool, quiet: bool, strict: bool) -> None:
+    """Normal-normal random-effects meta-analysis of effect estimates (exact by default).
+
+    DATA is a CSV file with study, yi and sei (or vi) — y/sigma, TE/seTE are recognised —
+    or a bundled dataset name (see `bayesmeta data list`). Two-arm event counts are turned
+    into log ORs (--measure logOR|logRR|RD), with a continuity correction only if --cc is
+    given.
+    """
+    from bayesmeta import api
+    from bayesmeta.presentation.effects_text import render_effects
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    _check_outputs(force, json_path, csv_path, save_path)
+    read_options = {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding,
+                    "layout": layout, "treatment": treatment, "control": control}
+    effects = api.load_effects(data, measure=measure, subgroup=subgroup,
+                               subgroup_column=subgroup_column, cc=cc, cc_to=cc_to,
+                               drop_double_zero=not keep_double_zero, **read_options)
+    res = api.fit_effects(
+        effects, model=model_file, tau_prior=tau_prior, mu_prior=mu_prior, method=method,
+        thresholds=thresholds, sampler=sampler, chains=chains, draws=draws, tune=tune,
+        seed=seed, target_accept=target_accept, cores=cores,
+        progress=TerminalProgress(enabled=not quiet))
+    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    click.echo(render_effects(res, label=label))
+    _write_effects_outputs(res, json_path, csv_path, save_path, force)
+    if res.diagnostics is not None:
+        _report_diagnostics(res.diagnostics, strict)
+
+
+@fit.command("continuous")
+@click.argument("data")
+@click.option("--measure", required=True, type=click.Choice(["MD", "SMD"],
+                                                            case_sensitive=False),
+              help="Mean difference (outcome's units) or standardised mean difference "
+                   "(Hedges' g).")
+@click.option("--outcome-type", type=click.Choice(["final", "change"]),
+              help="Means are final values or changes from baseline (all studies), when "
+                   "the file has no outcome_type column.")
+@click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
+              show_default=True, help="One row per study (wide) or per arm (long).")
+@click.option("--treatment", help="Long layout: the arm label of the treatment arm.")
+@click.option("--control", help="Long layout: the arm label of the control arm.")
+@_nnhm_options
+@_sampler_options
+@_output_options
+def fit_continuous_cmd(data: str, measure: str, outcome_type: str | None, layout: str,
+                       treatment: str | None, control: str | None, model_file: str | None,
+                       tau_prior: str | None, mu_prior: str | None, method: str,
+                       thresholds: tuple[float, ...], subgroup: str | None,
+                       subgroup_column: str, columns: tuple[str, ...], sep: str,
+                       encoding: str, sampler: str, chains: int, draws: int, tune: int,
+                       seed: int, target_accept: float, cores: int | None,
+                       json_path: Path | None, csv_path: Path | None,
+                       save_path: Path | None, force: bool, quiet: bool,
+                       strict: bool) -> None:
+    """Meta-analysis of arm-level continuous outcomes as MD or SMD (normal-normal model).
+
+    DATA is a CSV file (study, mean_t, sd_t, n_t, mean_c, sd_c, n_c — metafor's m1i, sd1i,
+    n1i, m2i, sd2i, n2i are recognised — or one row per arm: study, arm, mean, sd, n) or a
+    bundled dataset name. An outcome_type column (final/change) or --outcome-type says
+    whether means are final values or changes from baseline.
+    """
+    from bayesmeta import api
+    from bayesmeta.presentation.effects_text import render_effects
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    _check_outputs(force, json_path, csv_path, save_path)
+    read_options = {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding,
+                    "layout": layout, "treatment": treatment, "control": control}
+    res = api.fit_continuous(
+        data, measure=measure.upper(), outcome_type=outcome_type, model=model_file,
+        tau_prior=tau_prior, mu_prior=mu_prior, method=method, thresholds=thresholds,
+        subgroup=subgroup, sampler=sampler, chains=chains, draws=draws, tune=tune,
+        seed=seed, target_accept=target_accept, cores=cores,
+        progress=TerminalProgress(enabled=not quiet), read_options=read_options)
+    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    click.echo(render_effects(res, label=label))
+    _write_effects_outputs(res, json_path, csv_path, save_path, force)
+    if res.diagnostics is not None:
+        _report_diagnostics(res.diagnostics, strict)
+
+
+def _write_effects_outputs(res: Any, json_path: Path | None, csv_path: Path | None,
+                           save_path: Path | None, force: bool) -> None:
+    import pandas as pd
+
+    from bayesmeta.presentation.outputs import write_csv, write_json
+
+    if json_path:
+        write_json(res.to_dict(), json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    if csv_path:
+        probs = res.probabilities()
+        rows = {"P(mu>0)": probs["mu_gt_0"], "P(theta_new>0)": probs["theta_new_gt_0"]}
+        rows.update({f"P(mu>{c})": p for c, p in probs.get("mu_gt", {}).items()})
+        rows.update({f"P(theta_new>{c})": p for c, p in probs.get("theta_new_gt", {}).items()})
+        extra = pd.DataFrame({"mean": list(rows.values())},
+                             index=pd.Index(list(rows), name="quantity"))
+        write_csv(pd.concat([res.summary(), extra]), csv_path, force=force)
+        click.echo(f"Wrote {csv_path}")
+    if save_path:
+        res.to_netcdf(save_path, force=force)
+        click.echo(f"Wrote {save_path}")
+
+
 # -- data ------------------------------------------------------------------------------
 @cli.group()
 def data() -> None:

@@ -23,11 +23,13 @@ involving rare events. Res Synth Methods 2020;11:74–90.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pymc as pm
+from typing import TYPE_CHECKING
 
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.priors import Prior, parse_prior
+
+if TYPE_CHECKING:  # PyMC is imported when a model is built, not when this module is
+    import pymc as pm
 
 NAME = "binomial_normal"
 
@@ -53,6 +55,8 @@ def build_binomial_normal(data: BinaryData,
                           priors: BinomialNormalPriors | None = None) -> pm.Model:
     """Build the PyMC model; posteriors read ``theta``, ``tau``, ``theta_study[study]``,
     ``theta_new`` and ``mu[study]`` (baseline log-odds, midway between the arms)."""
+    import pymc as pm
+
     priors = priors or BinomialNormalPriors()
     coords = {"study": list(data.study)}
     with pm.Model(coords=coords) as model:

@@ -26,6 +26,7 @@ from bayesmeta.resources import bundled_dir
 #: Prior slots of each model and the support each needs.
 MODEL_PRIOR_SLOTS: dict[str, dict[str, str]] = {
     "binomial_normal": {"baseline": "real", "effect": "real", "tau": "positive"},
+    "nnhm": {"mu": "real", "tau": "positive"},
 }
 
 

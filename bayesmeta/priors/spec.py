@@ -82,6 +82,9 @@ class Prior:
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         """Log density at ``x`` (improper priors: 0 on their support, i.e. up to a constant)."""
         x = np.asarray(x, dtype=float)
+        if self.family == "jeffreys":
+            raise InputError("the Jeffreys prior of τ depends on the studies' standard errors; "
+                             "only the exact normal–normal model (--method exact) uses it")
         d = self.dist()
         if d is None:
             if self.support == "positive":

@@ -51,6 +51,15 @@ class DrawsMarginal:
         lo, hi = np.quantile(self.flat, [(1 - prob) / 2, (1 + prob) / 2])
         return float(lo), float(hi)
 
+    def shortest_interval(self, prob: float = 0.95) -> tuple[float, float]:
+        """Shortest interval containing ``prob`` of the draws (empirical highest-density
+        interval of a unimodal posterior)."""
+        x = np.sort(self.flat)
+        m = min(int(np.ceil(prob * x.size)), x.size - 1)
+        widths = x[m:] - x[: x.size - m]
+        i = int(np.argmin(widths))
+        return float(x[i]), float(x[i + m])
+
     def cdf(self, x: float) -> float:
         """P(quantity ≤ x)."""
         return float(np.mean(self.flat <= x))

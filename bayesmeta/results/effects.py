@@ -1,0 +1,274 @@
+"""The result of a normal–normal (effect-size) meta-analysis: every question a user asks of it.
+
+``EffectsMetaResult`` holds the data, priors and the posterior — exact (quadrature, the
+default) or MCMC draws — and answers the same way in both cases:
+
+* ``posterior(name)`` for ``mu``, ``tau``, ``theta_new`` and, for log ratio measures, the
+  ratio (``or``/``or_new``, ``rr``/``rr_new``, ``hr``/``hr_new``) — an
+  :class:`~bayesmeta.results.exact_marginal.ExactMarginal` or a
+  :class:`~bayesmeta.results.marginal.DrawsMarginal` (median, quantiles, cdf, sf, ...);
+* ``study(label)`` — one study's shrunken effect θ_i; ``study_effects()`` — all of them;
+* ``probabilities()`` — P(μ > 0), P(θ_new > 0) and P(> c) for each threshold c;
+* ``bayes_factors()`` — BF₀₁ for τ = 0 and μ = 0 from marginal likelihoods (exact only);
+* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesmeta.data.effects import RATIO_NAMES, EffectsData
+from bayesmeta.errors import InputError
+from bayesmeta.files import write_with
+from bayesmeta.inference.diagnostics import Diagnostics
+from bayesmeta.inference.nnhm_exact import NNHMPosterior
+from bayesmeta.inference.sampling import SamplerSettings
+from bayesmeta.models.nnhm import NAME as MODEL_NAME
+from bayesmeta.models.nnhm import NNHMPriors
+from bayesmeta.results.exact_marginal import ExactMarginal
+from bayesmeta.results.jsonable import clean as _clean
+from bayesmeta.results.jsonable import records as _records
+from bayesmeta.results.marginal import DrawsMarginal
+from bayesmeta.results.versions import software_versions as _software_versions
+
+SCHEMA = "bayesmeta.fit.effects/1"
+
+
+@cache
+def software_versions() -> dict[str, str]:
+    """The versions recorded with every result (read once per process: reading package
+    metadata costs more than an exact fit)."""
+    return _software_versions()
+BASE_QUANTITIES = ("mu", "tau", "theta_new")
+#: The exact method's result is flagged when the quadrature's estimated relative error
+#: exceeds this (it aims at 1e-10; a larger error means the panel limit was reached).
+QUADRATURE_TOL = 1e-7
+
+Marginal = ExactMarginal | DrawsMarginal
+
+
+@dataclass(frozen=True, eq=False)
+class EffectsMetaResult:
+    """A fitted normal–normal meta-analysis (see the module docstring).
+
+    ``method`` is ``"exact"`` (``exact`` holds the quadrature posterior) or ``"mcmc"``
+    (``idata``, ``settings`` and ``diagnostics`` hold the draws and their checks).
+    """
+
+    data: EffectsData
+    priors: NNHMPriors
+    method: str
+    exact: NNHMPosterior | None = None
+    idata: xr.DataTree | None = None
+    settings: SamplerSettings | None = None
+    diagnostics: Diagnostics | None = None
+    thresholds: tuple[float, ...] = ()
+    model: str = MODEL_NAME
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # -- quantities --------------------------------------------------------------------
+    @property
+    def ratio_name(self) -> str | None:
+        """``or``/``rr``/``hr`` when the effects are log ratios, else None."""
+        return RATIO_NAMES.get(self.data.measure)
+
+    @property
+    def quantities(self) -> tuple[str, ...]:
+        ratio = self.ratio_name
+        extra = (ratio, f"{ratio}_new") if ratio else ()
+        return (*BASE_QUANTITIES, *extra)
+
+    def posterior(self, name: str) -> Marginal:
+        """The posterior of ``mu``, ``tau``, ``theta_new`` (or a ratio: ``or``, ``or_new``...)."""
+        if name not in self.quantities:
+            raise InputError(f"unknown quantity '{name}'; known: {', '.join(self.quantities)}")
+        return self._marginals[name]
+
+    @cached_property
+    def _marginals(self) -> dict[str, Marginal]:
+        out: dict[str, Marginal] = {}
+        if self.method == "exact":
+            post = self._exact
+            out["mu"] = ExactMarginal.of_mixture("mu", post.mu)
+            out["tau"] = ExactMarginal.of_panels("tau", post.tau)
+            out["theta_new"] = ExactMarginal.of_mixture("theta_new", post.theta_new)
+        else:
+            for name in BASE_QUANTITIES:
+                out[name] = DrawsMarginal(name, self._draws(name))
+        ratio = self.ratio_name
+        if ratio:
+            for base, name in (("mu", ratio), ("theta_new", f"{ratio}_new")):
+                m = out[base]
+                out[name] = m.exp(name) if isinstance(m, ExactMarginal) else m.map(name, np.exp)
+        return out
+
+    @property
+    def _exact(self) -> NNHMPosterior:
+        if self.exact is None:
+            raise InputError("this result holds MCMC draws, not an exact posterior")
+        return self.exact
+
+    def _draws(self, var: str) -> np.ndarray:
+        assert self.idata is not None
+        return np.asarray(self.idata["posterior"][var].transpose("chain", "draw", ...).values)
+
+    def study(self, label: str | int) -> Marginal:
+        """Study ``label``'s (or index's) shrunken effect θ_i."""
+        i = self._index(label)
+        name = f"theta[{self.data.study[i]}]"
+        if self.method == "exact":
+            return ExactMarginal.of_mixture(name, self._exact.theta.row(i))
+        return DrawsMarginal(name, self._draws("theta")[..., i])
+
+    def _index(self, label: str | int) -> int:
+        if isinstance(label, int | np.integer):
+            if not 0 <= int(label) < self.data.k:
+                raise InputError(f"study index {label} out of range 0..{self.data.k - 1}")
+            return int(label)
+        if label not in self.data.study:
+            raise InputError(f"no study '{label}'; studies: {', '.join(self.data.study)}")
+        return self.data.study.index(label)
+
+    # -- probabilities and evidence ----------------------------------------------------
+    def probabilities(self) -> dict[str, Any]:
+        """P(μ > 0), P(θ_new > 0), and with thresholds c: P(μ > c), P(θ_new > c)."""
+        mu, new = self.posterior("mu"), self.posterior("theta_new")
+        out: dict[str, Any] = {"mu_gt_0": mu.sf(0.0), "theta_new_gt_0": new.sf(0.0)}
+        if self.thresholds:
+            out["mu_gt"] = {f"{c:g}": mu.sf(c) for c in self.thresholds}
+            out["theta_new_gt"] = {f"{c:g}": new.sf(c) for c in self.thresholds}
+        return out
+
+    def bayes_factors(self) -> dict[str, Any]:
+        """BF₀₁ = p(y | null) / p(y) for τ = 0 and μ = 0 (> 1 favours the null), with the
+        log marginal likelihoods; None where a needed prior is improper (or for MCMC)."""
+        if self.method != "exact":
+            return {"tau_0": None, "mu_0": None, "log_marginal_likelihood": None,
+                    "note": "Bayes factors are computed by the exact method only"}
+        bf = self._exact.bayes_factors
+        note = "; ".join(f"{k}: not defined, {v}" for k, v in bf.why.items())
+        return {"tau_0": bf.tau0, "mu_0": bf.mu0, "log_marginal_likelihood": bf.log_marginal,
+                "log_marginal_likelihood_tau_0": bf.log_marginal_tau0,
+                "log_marginal_likelihood_mu_0": bf.log_marginal_mu0,
+                "note": note or "BF01 > 1 favours the null hypothesis"}
+
+    # -- studies -----------------------------------------------------------------------
+    @cached_property
+    def _study_table(self) -> pd.DataFrame:
+        d = self.data
+        if self.method == "exact":
+            th = self._exact.theta
+            q = th.quantile(np.array([0.025, 0.5, 0.975]))
+            lo, hi = th.shortest_interval(0.95)
+            mean = th.mean() if th.mean_exists else np.full(d.k, np.nan)
+            sd = np.sqrt(th.var()) if th.var_exists else np.full(d.k, np.nan)
+        else:
+            flat = self._draws("theta").reshape(-1, d.k)
+            q = np.quantile(flat, [0.025, 0.5, 0.975], axis=0).T
+            mean, sd = flat.mean(axis=0), flat.std(axis=0, ddof=1)
+            lo, hi = np.array([DrawsMarginal("theta", flat[:, i]).shortest_interval(0.95)
+                               for i in range(d.k)]).T
+        return pd.DataFrame({
+            "study": list(d.study), "yi": d.yi, "sei": d.sei,
+            "mean": mean, "sd": sd, "median": q[:, 1], "q025": q[:, 0], "q975": q[:, 2],
+            "shortest95_lo": lo, "shortest95_hi": hi,
+        })
+
+    def study_effects(self) -> pd.DataFrame:
+        """Per study: observed ``yi``, ``sei`` and the shrunken θ_i (mean, sd, median,
+        equal-tailed and shortest 95% intervals)."""
+        return self._study_table.copy()
+
+    # -- tables and documents ----------------------------------------------------------
+    def quantity_summary(self, name: str, *, mcse: bool = False) -> dict[str, Any]:
+        """``{mean, sd, median, q025, q975, shortest95_lo, shortest95_hi}`` of one quantity,
+        the same keys for both methods (MCMC adds ``mcse`` when asked)."""
+        return _summary(self.posterior(name), mcse=mcse and self.method == "mcmc")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per pooled quantity."""
+        rows = [{"quantity": n, **self.quantity_summary(n)} for n in self.quantities]
+        return pd.DataFrame(rows).set_index("quantity")
+
+    def method_details(self) -> dict[str, Any]:
+        """How the posterior was computed: quadrature accuracy, or the sampler's checks."""
+        if self.method == "exact":
+            post = self._exact
+            return {"method": "exact", "ok": bool(post.tau.error <= QUADRATURE_TOL),
+                    "quadrature_nodes": post.n_nodes,
+                    "panels": post.n_panels, "estimated_relative_error": post.tau.error,
+                    "posterior_tail_power_tau": post.tail_power}
+        assert self.diagnostics is not None
+        return {"method": "mcmc", **self.diagnostics.to_dict()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document (schema ``bayesmeta.fit.effects/1``, see docs/json.md)."""
+        d = self.data
+        out: dict[str, Any] = {
+            "schema": SCHEMA, "model": self.model, "method": self.method,
+            "data": {
+                "source": d.source, "n_studies": d.k, "studies": list(d.study),
+                "measure": d.measure, "measure_text": d.measure_text,
+                "derivation": d.derivation, "column_map": dict(d.column_map),
+                "details": dict(d.details),
+            },
+        }
+        for name in self.quantities:
+            out[name] = self.quantity_summary(name, mcse=True)
+        out["probabilities"] = self.probabilities()
+        out["bayes_factors"] = self.bayes_factors()
+        out["studies"] = _records(self.study_effects())
+        out["diagnostics"] = self.method_details()
+        out["settings"] = self.settings_dict()
+        return _clean(out)
+
+    def settings_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "method": self.method, "measure": self.data.measure,
+            "priors": {k: p.to_dict() for k, p in self.priors.as_dict().items()},
+            "sampler": None if self.settings is None else self.settings.to_dict(),
+            "seed": None if self.settings is None else self.settings.seed,
+            "thresholds": list(self.thresholds),
+            "versions": dict(software_versions()),
+        }
+
+    def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
+        """Save the data, settings and the posterior: the draws (MCMC) or, for the exact
+        method, the quadrature nodes of τ with their posterior weights and the conditional
+        means/variances of μ given τ (enough to rebuild every marginal)."""
+        d = self.data
+        data_ds = xr.Dataset({"yi": ("study", d.yi), "sei": ("study", d.sei)},
+                             coords={"study": list(d.study)})
+        if self.method == "mcmc":
+            assert self.idata is not None
+            tree = self.idata.copy()
+        else:
+            post = self._exact
+            nodes = post.tau.nodes
+            mhat, v, _ = post.model.conditionals(nodes)
+            grid = xr.Dataset({"weight": ("node", post.tau.weights),
+                               "mu_mean": ("node", mhat), "mu_var": ("node", v)},
+                              coords={"tau": ("node", nodes)})
+            tree = xr.DataTree.from_dict({"exact_tau_grid": xr.DataTree(grid)})
+        tree["observed_data"] = xr.DataTree(data_ds)
+        tree.attrs.update({"bayesmeta_schema": SCHEMA, "bayesmeta_model": self.model,
+                           "bayesmeta_method": self.method,
+                           "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
+                           "bayesmeta_data_source": d.source})
+        return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
+
+
+def _summary(m: Marginal, *, mcse: bool = False) -> dict[str, Any]:
+    if isinstance(m, ExactMarginal):
+        return m.summary()
+    out = m.summary(with_mcse=mcse)
+    out["shortest95_lo"], out["shortest95_hi"] = m.shortest_interval(0.95)
+    return out
