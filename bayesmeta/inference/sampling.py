@@ -124,14 +124,28 @@ def sample_model(model: Any, settings: SamplerSettings,
 
 def _sample_nutpie(model: Any, settings: SamplerSettings,
                    progress: Progress) -> tuple[xr.DataTree, SamplingTimes]:
-    import nutpie
-
     from bayesmeta.inference.nutpie_compile import compile_for_nutpie
 
     progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
     t0 = time.perf_counter()
     compiled = compile_for_nutpie(model)
     t1 = time.perf_counter()
+    tree = sample_compiled_nutpie(compiled, settings, progress)
+    t2 = time.perf_counter()
+    progress.finished(f"compiled in {t1 - t0:.1f} s, sampled in {t2 - t1:.1f} s")
+    return tree, SamplingTimes(t1 - t0, t2 - t1)
+
+
+def sample_compiled_nutpie(compiled: Any, settings: SamplerSettings,
+                           progress: Progress | None = None) -> xr.DataTree:
+    """Sample an already compiled nutpie model (e.g. one refitted with ``with_data``).
+
+    The same call as every nutpie fit makes, so code that reuses a compiled model
+    (simulation-based calibration) samples exactly as ``bayesmeta fit`` does.
+    """
+    import nutpie
+
+    progress = progress or SilentProgress()
     total = settings.chains * (settings.draws + settings.tune)
     progress.stage(f"Sampling {settings.chains} chains × ({settings.tune} warm-up + "
                    f"{settings.draws} draws) with nutpie on {settings.resolved_cores} cores")
@@ -145,9 +159,7 @@ def _sample_nutpie(model: Any, settings: SamplerSettings,
         cores=settings.resolved_cores, seed=settings.seed, target_accept=settings.target_accept,
         save_warmup=False, progress_bar=False, progress_callback=on_progress,
         progress_rate=200)
-    t2 = time.perf_counter()
-    progress.finished(f"compiled in {t1 - t0:.1f} s, sampled in {t2 - t1:.1f} s")
-    return tree, SamplingTimes(t1 - t0, t2 - t1)
+    return tree
 
 
 def _sample_pm(model: Any, settings: SamplerSettings, progress: Progress,

@@ -16,6 +16,10 @@ log OR, and :math:`\theta_{new} = \theta + \tau z_{new}` the log OR of a new stu
 likelihood is exact: no continuity correction is added and studies with no events in either
 arm are kept (they inform the baselines and, weakly, θ). Every prior is replaceable.
 
+The counts are PyMC data containers (``n_t``, ``n_c``, ``events_t_data``, ``events_c_data``),
+so one compiled model can be refitted to other counts of the same number of studies
+(``nutpie``'s ``with_data``; used by simulation-based calibration, :mod:`bayesmeta.validation`).
+
 Reference: Günhan BK, Röver C, Friede T. Random-effects meta-analysis of few studies
 involving rare events. Res Synth Methods 2020;11:74–90.
 """
@@ -56,6 +60,10 @@ def build_binomial_normal(data: BinaryData,
     priors = priors or BinomialNormalPriors()
     coords = {"study": list(data.study)}
     with pm.Model(coords=coords) as model:
+        n_t = pm.Data("n_t", data.n_t, dims="study")
+        n_c = pm.Data("n_c", data.n_c, dims="study")
+        events_t = pm.Data("events_t_data", data.events_t, dims="study")
+        events_c = pm.Data("events_c_data", data.events_c, dims="study")
         mu = priors.baseline.to_pymc("mu", dims="study")
         theta = priors.effect.to_pymc("theta")
         tau = priors.tau.to_pymc("tau")
@@ -63,8 +71,8 @@ def build_binomial_normal(data: BinaryData,
         theta_study = pm.Deterministic("theta_study", theta + tau * z, dims="study")
         z_new = pm.Normal("z_new", 0.0, 1.0)
         pm.Deterministic("theta_new", theta + tau * z_new)
-        pm.Binomial("events_t", n=data.n_t, logit_p=mu + 0.5 * theta_study,
-                    observed=data.events_t, dims="study")
-        pm.Binomial("events_c", n=data.n_c, logit_p=mu - 0.5 * theta_study,
-                    observed=data.events_c, dims="study")
+        pm.Binomial("events_t", n=n_t, logit_p=mu + 0.5 * theta_study,
+                    observed=events_t, dims="study")
+        pm.Binomial("events_c", n=n_c, logit_p=mu - 0.5 * theta_study,
+                    observed=events_c, dims="study")
     return model
