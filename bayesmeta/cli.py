@@ -7,6 +7,7 @@ Exit status: 0 success; 2 bad input (one line naming file, row and column, or op
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -163,6 +164,7 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
         thresholds=thresholds, baseline_risk=baseline_risk,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_binary(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     _report_diagnostics(res.diagnostics, strict)
@@ -204,6 +206,30 @@ def _report_diagnostics(diag: Any, strict: bool) -> None:
                 + " — see the remedies above.", fg="red", err=True)
     if strict:
         raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
+
+
+# -- show ------------------------------------------------------------------------------
+@cli.command("show")
+@click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the summary for scripts as JSON (the same document as the fit's).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the summary table as CSV.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: bool) -> None:
+    """Print a saved fit (--save FILE.nc) again, without refitting.
+
+    The summary, --json and --csv are those of the original fit: same draws, data, priors,
+    settings, diagnostics and software versions.
+    """
+    from bayesmeta.presentation.render import render_result
+    from bayesmeta.results.load import load_result
+
+    _check_outputs(force, json_path, csv_path)
+    res = load_result(path)
+    click.echo(render_result(res))
+    _write_outputs(res, json_path, csv_path, None, force)
+    _report_diagnostics(res.diagnostics, strict=False)
 
 
 # -- data ------------------------------------------------------------------------------

@@ -85,3 +85,21 @@ def test_reduced_sbc_catches_a_wrong_prior_scale():
     assert not result.passed
     assert "tau" in result.failures()
     assert result.uniformity()["tau"].pot_c_p < 1e-6
+
+
+def test_plot_is_written_atomically_and_never_over_a_file(tmp_path):
+    from bayesmeta.errors import OutputExistsError
+    from bayesmeta.presentation.sbc_plot import plot_sbc
+    from bayesmeta.validation.sbc import SBCResult, SimOutcome
+
+    rng = np.random.default_rng(5)
+    outcomes = tuple(SimOutcome(i, {"a": int(rng.integers(20)), "b": int(rng.integers(20))},
+                                500.0, 0, 0.1) for i in range(60))
+    result = SBCResult("toy", ("a", "b"), {}, 20, 1, outcomes, 1, 1.0)
+    path = plot_sbc(result, tmp_path / "ranks.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(OutputExistsError):
+        plot_sbc(result, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ranks.png"]
+    doc = result.to_dict()
+    assert doc["n_sims"] == 60 and len(doc["ranks"]["a"]) == 60
