@@ -31,6 +31,18 @@ class BayesmetaGroup(click.Group):
             err = click.ClickException(str(exc))
             err.exit_code = EXIT_INPUT
             raise err from None
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `bayesmeta fit` alone: show its help, as Click does
+        except click.UsageError as exc:  # bad option syntax: one line too, with the help hint
+            raise _one_line_usage_error(exc) from None
+
+
+def _one_line_usage_error(exc: click.UsageError) -> click.ClickException:
+    """Click prints usage errors on four lines; bayesmeta's rule is one line, exit 2."""
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    err = click.ClickException(" ".join(exc.format_message().split()) + where)
+    err.exit_code = EXIT_INPUT
+    return err
 
 
 @click.group(cls=BayesmetaGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -282,6 +294,12 @@ def main() -> None:
         code = code if isinstance(code, int) else 0
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except click.UsageError as exc:  # raised before any command runs (e.g. a bad command)
+        if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+            exc.show()
+        else:
+            _one_line_usage_error(exc).show()
+        code = EXIT_INPUT
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code

@@ -27,6 +27,9 @@ import xarray as xr
 from bayesmeta.errors import InputError
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
+#: Bounds that catch typos before they exhaust memory (10**9 chains crash the sampler).
+MAX_CHAINS = 64
+MAX_TOTAL_DRAWS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,18 @@ class SamplerSettings:
             if getattr(self, name) < 1:
                 raise InputError(f"must be at least 1 (got {getattr(self, name)})",
                                  source=f"--{name}")
+        if self.chains > MAX_CHAINS:
+            raise InputError(f"at most {MAX_CHAINS} chains (got {self.chains})",
+                             source="--chains")
+        if self.chains * self.draws > MAX_TOTAL_DRAWS:
+            raise InputError(f"{self.chains} chains × {self.draws} draws is more than "
+                             f"{MAX_TOTAL_DRAWS:,} kept draws; a typo? (--draws is per chain)",
+                             source="--draws")
+        if self.tune > MAX_TOTAL_DRAWS:
+            raise InputError(f"at most {MAX_TOTAL_DRAWS:,} warm-up draws (got {self.tune})",
+                             source="--tune")
+        if self.cores is not None and self.cores < 1:
+            raise InputError(f"must be at least 1 (got {self.cores})", source="--cores")
         if self.tune < 0:
             raise InputError(f"must not be negative (got {self.tune})", source="--tune")
         if not 0 < self.target_accept < 1:
