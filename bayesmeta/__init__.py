@@ -23,6 +23,8 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "load_result": "bayesmeta.results.load",
+    "run_sbc": "bayesmeta.validation.sbc",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]
