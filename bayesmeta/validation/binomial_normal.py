@@ -7,8 +7,9 @@ SBC needs the simulator's prior and the fit's prior to be the same, and a vague 
 prior would simulate arms in which every patient or none has the event. The effect and τ
 priors are the defaults users fit with (normal(0, 2.82), half-normal(0.5)).
 
-The fit is the production model and sampler: :func:`build_binomial_normal` compiled for
-nutpie once per number of studies and refitted to each dataset with ``with_data``, sampled by
+The fit is the production model builder and sampler call: :func:`build_binomial_normal`
+(``refittable=True``: counts in data containers, same density) compiled for nutpie once per
+number of studies and refitted to each dataset with ``with_data``, sampled by
 :func:`~bayesmeta.inference.sampling.sample_compiled_nutpie`.
 
 Deliberately broken variants (for the test that the check can fail): ``swap_arms=True``
@@ -83,7 +84,8 @@ def binomial_normal_case(*, studies: tuple[int, int] = (3, 8),
             data = data.swap_arms()
         key = (fitted, data.k)
         if key not in _COMPILED:
-            _COMPILED[key] = compile_for_nutpie(build_binomial_normal(data, fitted))
+            _COMPILED[key] = compile_for_nutpie(
+                build_binomial_normal(data, fitted, refittable=True))
         model = _COMPILED[key].with_data(n_t=data.n_t, n_c=data.n_c,
                                            events_t_data=data.events_t,
                                            events_c_data=data.events_c)
