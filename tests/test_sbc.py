@@ -103,3 +103,23 @@ def test_plot_is_written_atomically_and_never_over_a_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ranks.png"]
     doc = result.to_dict()
     assert doc["n_sims"] == 60 and len(doc["ranks"]["a"]) == 60
+
+
+# --- the harness on a known answer (exact posterior): fast, no MCMC -----------------------
+@pytest.mark.parametrize("draws", [0, 400])  # 0: exact CDF path; 400: draws path
+def test_harness_passes_an_exact_posterior_and_fails_a_too_narrow_one(draws):
+    """N = 300 with a posterior 30% too narrow: ranks pile up at both ends (ECDF S-shape);
+    measured chi-square p ≈ 1e-5 and POT-C p < 1e-6 against a threshold of 0.005
+    (α = 0.01 over 2 tests); the exact posterior gives p > 0.3."""
+    good = run_sbc("conjugate_normal", n_sims=300, seed=3, options={"draws": draws})
+    assert good.passed, good.uniformity()["theta"]
+    bad = run_sbc("conjugate_normal", n_sims=300, seed=3,
+                  options={"draws": draws, "posterior_sd_factor": 0.7})
+    assert not bad.passed and bad.failures() == ["theta"]
+
+
+def test_parallel_workers_give_the_same_ranks_as_one_process():
+    one = run_sbc("conjugate_normal", n_sims=40, seed=9, options={"draws": 99})
+    two = run_sbc("conjugate_normal", n_sims=40, seed=9, options={"draws": 99}, workers=2)
+    assert two.workers == 2
+    assert one.ranks("theta").tolist() == two.ranks("theta").tolist()

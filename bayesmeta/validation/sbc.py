@@ -37,6 +37,8 @@ from bayesmeta.validation.uniformity import Uniformity, check_uniformity, pit_va
 CASES: dict[str, tuple[str, str]] = {
     "binomial_normal": ("bayesmeta.validation.binomial_normal:binomial_normal_case",
                         "binomial-normal model (rare events, 3-8 studies, arms of 10-100)"),
+    "conjugate_normal": ("bayesmeta.validation.conjugate:conjugate_normal_case",
+                         "known-answer check of the harness: normal mean, exact posterior"),
 }
 
 #: Default number of rank values, L + 1: L = 99 thinned draws; 100 has the divisors
@@ -46,10 +48,14 @@ DEFAULT_RANKS = 100
 
 @dataclass(frozen=True)
 class FitDraws:
-    """A fit's posterior draws of each checked quantity, shape (chain, draw)."""
+    """A fit's posterior of each checked quantity: MCMC draws, shape (chain, draw), or — for
+    exact methods (e.g. the normal–normal model by quadrature) — the posterior CDF, whose
+    value at the true parameter is exactly Uniform(0, 1) under calibration and is turned
+    into a rank on the same ``0..L`` scale."""
 
-    draws: Mapping[str, np.ndarray]
+    draws: Mapping[str, np.ndarray] = field(default_factory=dict)
     divergences: int = 0
+    cdf: Mapping[str, Callable[[float], float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,14 +84,18 @@ def _options_key(options: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ..
     return tuple(sorted((options or {}).items()))
 
 
-@cache
 def make_case(name: str, options: tuple[tuple[str, Any], ...] = ()) -> SBCCase:
     """The case ``name`` built with ``options`` (cached per process: compiled models are
     reused by every simulation a worker runs)."""
     if name not in CASES:
         raise InputError(f"unknown SBC case '{name}'; known: {', '.join(CASES)}",
                          source="--case")
-    module, _, function = CASES[name][0].partition(":")
+    return _build_case(name, CASES[name][0], options)
+
+
+@cache
+def _build_case(name: str, factory_path: str, options: tuple[tuple[str, Any], ...]) -> SBCCase:
+    module, _, function = factory_path.partition(":")
     factory = getattr(importlib.import_module(module), function)
     try:
         return factory(**dict(options))
@@ -113,19 +123,23 @@ class SimOutcome:
     seconds: float
 
 
-def simulate_one(name: str, options: tuple[tuple[str, Any], ...], index: int, seed: int,
-                 n_ranks: int) -> SimOutcome:
+def simulate_one(name: str, factory_path: str, options: tuple[tuple[str, Any], ...],
+                 index: int, seed: int, n_ranks: int) -> SimOutcome:
     """Draw, simulate, fit and rank simulation ``index`` (runs in a worker process)."""
     from arviz_stats.base import array_stats
 
     t0 = time.perf_counter()
-    case = make_case(name, options)
+    case = _build_case(name, factory_path, options)
     rng = np.random.default_rng([seed, index])
     truth = case.draw_prior(rng)
     data = case.simulate(truth, rng)
     fit = case.fit(data, int(rng.integers(2**31 - 1)))
     ranks, ess = {}, []
     for p in case.parameters:
+        if p in fit.cdf:  # exact posterior: rank = the CDF at the truth, on the 0..L scale
+            u = float(fit.cdf[p](truth[p]))
+            ranks[p] = min(n_ranks - 1, int(u * n_ranks))
+            continue
         draws = np.asarray(fit.draws[p], dtype=float)
         ranks[p] = int(np.sum(thin(draws, n_ranks - 1) < truth[p]))
         if draws.ndim == 2:
@@ -215,18 +229,19 @@ def run_sbc(name: str, *, n_sims: int, seed: int = 1, options: Mapping[str, Any]
         raise InputError(f"must be at least 1 (got {n_sims})", source="--n")
     key = _options_key(options)
     case = make_case(name, key)  # fail early on a bad name or option
+    factory = CASES[name][0]
     t0 = time.perf_counter()
     outcomes: list[SimOutcome] = []
     workers = max(1, min(workers, n_sims))
     if workers == 1:
         for i in range(n_sims):
-            outcomes.append(simulate_one(name, key, i, seed, n_ranks))
+            outcomes.append(simulate_one(name, factory, key, i, seed, n_ranks))
             if progress:
                 progress(i + 1, n_sims)
     else:
         os.environ.setdefault("PYTHONWARNINGS", "ignore")
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(simulate_one, name, key, i, seed, n_ranks)
+            futures = [pool.submit(simulate_one, name, factory, key, i, seed, n_ranks)
                        for i in range(n_sims)]
             for done, future in enumerate(futures, start=1):
                 outcomes.append(future.result())
