@@ -34,6 +34,8 @@ _LAZY = {
     "ContinuousData": "bayesmeta.data.continuous",
     "EffectsMetaResult": "bayesmeta.results.effects",
     "ExactMarginal": "bayesmeta.results.exact_marginal",
+    "load_result": "bayesmeta.results.load",
+    "run_sbc": "bayesmeta.validation.sbc",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

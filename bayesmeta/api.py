@@ -74,18 +74,27 @@ def binomial_normal_priors(
 ) -> BinomialNormalPriors:
     """Priors from a model file (optional) with single priors overriding it."""
     chosen: dict[str, Prior] = {}
+    places: dict[str, str] = {}
     if model is not None:
         spec = load_model_spec(model)
         if spec.model != "binomial_normal":
             raise InputError(f"model file is for '{spec.model}', not binomial_normal",
                              source=str(spec.path))
         chosen.update(spec.priors)
+        places.update({slot: f"{spec.path} [priors] {slot}" for slot in spec.priors})
     for slot, value, option, support in (
             ("tau", tau_prior, "--tau-prior", "positive"),
             ("effect", effect_prior, "--effect-prior", "real"),
             ("baseline", baseline_prior, "--baseline-prior", "real")):
         if value is not None:
             chosen[slot] = parse_prior(value, option=option, support=support)
+            places[slot] = option
+    for slot, prior in chosen.items():
+        if not prior.proper:  # MCMC needs a proper prior; say where the improper one came from
+            raise InputError(f"'{prior.spec}' is an improper prior, usable only by exact "
+                             "methods, not by the binomial-normal MCMC model; choose a proper "
+                             "one (e.g. halfnormal:0.5 for tau, normal:0:2.82 for the effect)",
+                             source=places[slot])
     return BinomialNormalPriors(**chosen)
 
 

@@ -7,6 +7,7 @@ Exit status: 0 success; 2 bad input (one line naming file, row and column, or op
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -30,6 +31,18 @@ class BayesmetaGroup(click.Group):
             err = click.ClickException(str(exc))
             err.exit_code = EXIT_INPUT
             raise err from None
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `bayesmeta fit` alone: show its help, as Click does
+        except click.UsageError as exc:  # bad option syntax: one line too, with the help hint
+            raise _one_line_usage_error(exc) from None
+
+
+def _one_line_usage_error(exc: click.UsageError) -> click.ClickException:
+    """Click prints usage errors on four lines; bayesmeta's rule is one line, exit 2."""
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    err = click.ClickException(" ".join(exc.format_message().split()) + where)
+    err.exit_code = EXIT_INPUT
+    return err
 
 
 @click.group(cls=BayesmetaGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,6 +176,7 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
         thresholds=thresholds, baseline_risk=baseline_risk,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_binary(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     _report_diagnostics(res.diagnostics, strict)
@@ -372,6 +386,28 @@ def _write_effects_outputs(res: Any, json_path: Path | None, csv_path: Path | No
     if save_path:
         res.to_netcdf(save_path, force=force)
         click.echo(f"Wrote {save_path}")
+# -- show ------------------------------------------------------------------------------
+@cli.command("show")
+@click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the summary for scripts as JSON (the same document as the fit's).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the summary table as CSV.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: bool) -> None:
+    """Print a saved fit (--save FILE.nc) again, without refitting.
+
+    The summary, --json and --csv are those of the original fit: same draws, data, priors,
+    settings, diagnostics and software versions.
+    """
+    from bayesmeta.presentation.render import render_result
+    from bayesmeta.results.load import load_result
+
+    _check_outputs(force, json_path, csv_path)
+    res = load_result(path)
+    click.echo(render_result(res))
+    _write_outputs(res, json_path, csv_path, None, force)
+    _report_diagnostics(res.diagnostics, strict=False)
 
 
 # -- data ------------------------------------------------------------------------------
@@ -424,6 +460,12 @@ def main() -> None:
         code = code if isinstance(code, int) else 0
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except click.UsageError as exc:  # raised before any command runs (e.g. a bad command)
+        if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+            exc.show()
+        else:
+            _one_line_usage_error(exc).show()
+        code = EXIT_INPUT
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code

@@ -149,6 +149,11 @@ def read_binary(
     if layout == "long":
         return _read_long(table, treatment, control, columns or {})
     if layout == "wide":
+        for option, value in (("--treatment", treatment), ("--control", control)):
+            if value is not None:
+                raise InputError(f"names an arm label, but {table.source} has one row per "
+                                 "study (wide layout, no 'arm' column); drop the option or "
+                                 "give one row per arm", source=option)
         return _read_wide(table, columns or {})
     raise InputError(f"unknown layout '{layout}' (use wide, long or auto)", source="--layout")
 

@@ -7,12 +7,15 @@ messages read the same everywhere.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from bayesmeta.data.table import MISSING_TOKENS, Table
 from bayesmeta.errors import InputError
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
 
 MAX_COUNT = 10**9  # more patients than any trial has had: a typo, not data
 
@@ -88,7 +91,12 @@ def _parse_float(table: Table, i: int, column: str, cell: str, allow_missing: bo
         value = float(cell)
     except ValueError:
         shown = cell if len(cell) <= 40 else cell[:37] + "..."
-        hint = " (decimal comma? use a point)" if "," in cell else ""
+        if _THOUSANDS.match(cell):
+            hint = f" (thousands separator? write {cell.replace(',', '')})"
+        elif "," in cell:
+            hint = " (decimal comma? use a point)"
+        else:
+            hint = ""
         raise _error(table, i, column, f"'{shown}' is not a number{hint}") from None
     if not math.isfinite(value):
         raise _error(table, i, column, f"{cell} is not a finite number")

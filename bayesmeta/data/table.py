@@ -61,7 +61,7 @@ def read_table(
     if isinstance(data, pd.DataFrame):
         table = _table_from_frame(data)
     else:
-        table = _table_from_csv(Path(data), sep=sep, encoding=encoding)
+        table = _table_from_csv(Path(data), sep=_separator(sep), encoding=encoding)
     if columns:
         table = _rename(table, columns)
     return table
@@ -70,12 +70,34 @@ def read_table(
 def _table_from_frame(df: pd.DataFrame) -> Table:
     source = "data frame"
     names = [str(c).strip() for c in df.columns]
-    _check_header(names, source)
+    _check_header(names, source, row=None)  # a data frame has no header row
     frame = df.copy()
     frame.columns = names
     text = frame.apply(lambda col: col.map(_cell_text))
     rows = tuple(f"index {label}" for label in df.index)
     return Table(text.reset_index(drop=True), source, rows)
+
+
+_SEPARATOR_NAMES = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "space": " "}
+
+
+def _separator(sep: str) -> str:
+    """The one-character field separator (``\\t``/``tab`` spell a tab)."""
+    sep = _SEPARATOR_NAMES.get(sep.lower(), sep) if isinstance(sep, str) else sep
+    if not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n":
+        raise InputError(f"must be one character such as ',' ';' or '\\t' (got {sep!r})",
+                         source="--sep")
+    return sep
+
+
+_UNICODE_BOMS = {
+    b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32",
+    b"\xff\xfe": "utf-16", b"\xfe\xff": "utf-16",
+}
+
+
+def _wide_unicode(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32"))
 
 
 def _cell_text(value: object) -> str:
@@ -103,12 +125,18 @@ def _table_from_csv(path: Path, *, sep: str, encoding: str) -> Table:
                 f"is {what}, not a CSV file; save the sheet as 'CSV UTF-8' and use that file",
                 source=source,
             )
-    if b"\x00" in raw[:4096]:
-        raise InputError("is a binary file, not a CSV text file", source=source)
+    if not _wide_unicode(encoding):
+        for bom, name in _UNICODE_BOMS.items():
+            if raw.startswith(bom):
+                raise InputError(f"is {name.upper()} text; save it as 'CSV UTF-8' or pass "
+                                 f"--encoding {name} (encoding='{name}')", source=source)
+        if b"\x00" in raw[:4096]:
+            raise InputError("is a binary file, not a CSV text file", source=source)
     text = _decode(raw, encoding, source)
     first_line = text.lstrip().splitlines()[0] if text.strip() else ""
     if sep not in first_line:
-        for other, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        for other, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"),
+                            (",", "commas")):
             if other != sep and other in first_line:
                 shown = "\\t" if other == "\t" else other
                 raise InputError(
@@ -121,29 +149,49 @@ def _table_from_csv(path: Path, *, sep: str, encoding: str) -> Table:
     records: list[list[str]] = []
     rows: list[int] = []
     header: list[str] | None = None
+    last_line = 0
     try:
         for record in reader:
+            start, last_line = last_line + 1, reader.line_num
             if not record or all(not cell.strip() for cell in record):
                 continue
+            if any("\n" in cell or "\r" in cell for cell in record):
+                raise InputError(
+                    "a quote (\") opened in this row is not closed, so the field runs on "
+                    f"to row {last_line}; close the quote or remove it",
+                    source=source, row=start)
             if header is None:
                 header = [cell.strip() for cell in record]
-                _check_header(header, source)
                 continue
             if len(record) != len(header):
                 raise InputError(
                     f"has {len(record)} fields but the header has {len(header)}",
                     source=source,
-                    row=reader.line_num,
+                    row=start,
                 )
             records.append([cell.strip() for cell in record])
-            rows.append(reader.line_num)
+            rows.append(start)
     except csv.Error as exc:
         raise InputError(f"is not a readable CSV file ({exc})", source=source,
                          row=reader.line_num) from None
     if header is None:
         raise InputError("file is empty", source=source)
+    header, records = _drop_empty_trailing_columns(header, records)
+    _check_header(header, source)
     frame = pd.DataFrame(records, columns=header, dtype=object)
     return Table(frame, source, tuple(rows))
+
+
+def _drop_empty_trailing_columns(header: list[str],
+                                 records: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Drop columns at the right end with no name and no values (spreadsheets write them
+    as trailing separators: ``a,b,,``); nothing with a value is ever dropped."""
+    keep = len(header)
+    while keep > 0 and not header[keep - 1] and all(not r[keep - 1] for r in records):
+        keep -= 1
+    if keep == len(header):
+        return header, records
+    return header[:keep], [r[:keep] for r in records]
 
 
 def _decode(raw: bytes, encoding: str, source: str) -> str:
@@ -163,15 +211,15 @@ def _decode(raw: bytes, encoding: str, source: str) -> str:
     return text
 
 
-def _check_header(names: list[str], source: str) -> None:
+def _check_header(names: list[str], source: str, *, row: int | None = 1) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names, start=1):
         if not name:
             raise InputError(f"header cell {i} is empty; every column needs a name",
-                             source=source, row=1)
+                             source=source, row=row)
         if name in seen:
             raise InputError(f"column name '{name}' appears twice in the header",
-                             source=source, row=1)
+                             source=source, row=row)
         seen.add(name)
 
 

@@ -27,6 +27,9 @@ import xarray as xr
 from bayesmeta.errors import InputError
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
+#: Bounds that catch typos before they exhaust memory (10**9 chains crash the sampler).
+MAX_CHAINS = 64
+MAX_TOTAL_DRAWS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,18 @@ class SamplerSettings:
             if getattr(self, name) < 1:
                 raise InputError(f"must be at least 1 (got {getattr(self, name)})",
                                  source=f"--{name}")
+        if self.chains > MAX_CHAINS:
+            raise InputError(f"at most {MAX_CHAINS} chains (got {self.chains})",
+                             source="--chains")
+        if self.chains * self.draws > MAX_TOTAL_DRAWS:
+            raise InputError(f"{self.chains} chains × {self.draws} draws is more than "
+                             f"{MAX_TOTAL_DRAWS:,} kept draws; a typo? (--draws is per chain)",
+                             source="--draws")
+        if self.tune > MAX_TOTAL_DRAWS:
+            raise InputError(f"at most {MAX_TOTAL_DRAWS:,} warm-up draws (got {self.tune})",
+                             source="--tune")
+        if self.cores is not None and self.cores < 1:
+            raise InputError(f"must be at least 1 (got {self.cores})", source="--cores")
         if self.tune < 0:
             raise InputError(f"must not be negative (got {self.tune})", source="--tune")
         if not 0 < self.target_accept < 1:
@@ -124,14 +139,28 @@ def sample_model(model: Any, settings: SamplerSettings,
 
 def _sample_nutpie(model: Any, settings: SamplerSettings,
                    progress: Progress) -> tuple[xr.DataTree, SamplingTimes]:
-    import nutpie
-
     from bayesmeta.inference.nutpie_compile import compile_for_nutpie
 
     progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
     t0 = time.perf_counter()
     compiled = compile_for_nutpie(model)
     t1 = time.perf_counter()
+    tree = sample_compiled_nutpie(compiled, settings, progress)
+    t2 = time.perf_counter()
+    progress.finished(f"compiled in {t1 - t0:.1f} s, sampled in {t2 - t1:.1f} s")
+    return tree, SamplingTimes(t1 - t0, t2 - t1)
+
+
+def sample_compiled_nutpie(compiled: Any, settings: SamplerSettings,
+                           progress: Progress | None = None) -> xr.DataTree:
+    """Sample an already compiled nutpie model (e.g. one refitted with ``with_data``).
+
+    The same call as every nutpie fit makes, so code that reuses a compiled model
+    (simulation-based calibration) samples exactly as ``bayesmeta fit`` does.
+    """
+    import nutpie
+
+    progress = progress or SilentProgress()
     total = settings.chains * (settings.draws + settings.tune)
     progress.stage(f"Sampling {settings.chains} chains × ({settings.tune} warm-up + "
                    f"{settings.draws} draws) with nutpie on {settings.resolved_cores} cores")
@@ -145,9 +174,7 @@ def _sample_nutpie(model: Any, settings: SamplerSettings,
         cores=settings.resolved_cores, seed=settings.seed, target_accept=settings.target_accept,
         save_warmup=False, progress_bar=False, progress_callback=on_progress,
         progress_rate=200)
-    t2 = time.perf_counter()
-    progress.finished(f"compiled in {t1 - t0:.1f} s, sampled in {t2 - t1:.1f} s")
-    return tree, SamplingTimes(t1 - t0, t2 - t1)
+    return tree
 
 
 def _sample_pm(model: Any, settings: SamplerSettings, progress: Progress,

@@ -16,6 +16,12 @@ log OR, and :math:`\theta_{new} = \theta + \tau z_{new}` the log OR of a new stu
 likelihood is exact: no continuity correction is added and studies with no events in either
 arm are kept (they inform the baselines and, weakly, θ). Every prior is replaceable.
 
+With ``refittable=True`` the counts are PyMC data containers (``n_t``, ``n_c``,
+``events_t_data``, ``events_c_data``), so one compiled model can be refitted to other counts of
+the same number of studies (nutpie's ``with_data``; used by simulation-based calibration,
+:mod:`bayesmeta.validation`). The density is the same either way (tested); the default keeps
+the counts as constants, which fixes the draws a seed gives.
+
 Reference: Günhan BK, Röver C, Friede T. Random-effects meta-analysis of few studies
 involving rare events. Res Synth Methods 2020;11:74–90.
 """
@@ -51,15 +57,24 @@ class BinomialNormalPriors:
         return {"baseline": self.baseline, "effect": self.effect, "tau": self.tau}
 
 
-def build_binomial_normal(data: BinaryData,
-                          priors: BinomialNormalPriors | None = None) -> pm.Model:
+def build_binomial_normal(data: BinaryData, priors: BinomialNormalPriors | None = None, *,
+                          refittable: bool = False) -> pm.Model:
     """Build the PyMC model; posteriors read ``theta``, ``tau``, ``theta_study[study]``,
-    ``theta_new`` and ``mu[study]`` (baseline log-odds, midway between the arms)."""
+    ``theta_new`` and ``mu[study]`` (baseline log-odds, midway between the arms).
+
+    ``refittable`` holds the counts in data containers (see the module docstring)."""
     import pymc as pm
 
     priors = priors or BinomialNormalPriors()
     coords = {"study": list(data.study)}
     with pm.Model(coords=coords) as model:
+        if refittable:
+            n_t = pm.Data("n_t", data.n_t, dims="study")
+            n_c = pm.Data("n_c", data.n_c, dims="study")
+            events_t = pm.Data("events_t_data", data.events_t, dims="study")
+            events_c = pm.Data("events_c_data", data.events_c, dims="study")
+        else:
+            n_t, n_c, events_t, events_c = data.n_t, data.n_c, data.events_t, data.events_c
         mu = priors.baseline.to_pymc("mu", dims="study")
         theta = priors.effect.to_pymc("theta")
         tau = priors.tau.to_pymc("tau")
@@ -67,8 +82,8 @@ def build_binomial_normal(data: BinaryData,
         theta_study = pm.Deterministic("theta_study", theta + tau * z, dims="study")
         z_new = pm.Normal("z_new", 0.0, 1.0)
         pm.Deterministic("theta_new", theta + tau * z_new)
-        pm.Binomial("events_t", n=data.n_t, logit_p=mu + 0.5 * theta_study,
-                    observed=data.events_t, dims="study")
-        pm.Binomial("events_c", n=data.n_c, logit_p=mu - 0.5 * theta_study,
-                    observed=data.events_c, dims="study")
+        pm.Binomial("events_t", n=n_t, logit_p=mu + 0.5 * theta_study,
+                    observed=events_t, dims="study")
+        pm.Binomial("events_c", n=n_c, logit_p=mu - 0.5 * theta_study,
+                    observed=events_c, dims="study")
     return model

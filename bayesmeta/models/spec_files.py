@@ -52,12 +52,16 @@ def load_model_spec(name_or_path: str | Path) -> ModelSpec:
             raise InputError(f"'{name_or_path}' is neither a model file nor a bundled model; "
                              f"bundled: {', '.join(bundled)}", source="--model")
         path = bundled[str(name_or_path)]
+    if path.is_dir():
+        raise InputError("is a directory, not a model file", source=path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text", source=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"is not valid TOML ({exc})", source=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=path) from None
     model = raw.get("model")
     if model not in MODEL_PRIOR_SLOTS:
         raise InputError(f"key 'model' must be one of {', '.join(MODEL_PRIOR_SLOTS)} "

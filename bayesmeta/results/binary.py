@@ -79,6 +79,15 @@ class BinaryMetaResult:
     baseline: BaselineRisk | None = None
     model: str = MODEL_NAME
     timings: dict[str, float] = field(default_factory=dict)
+    #: How the data were named when fitted (the CLI's DATA argument); printed as "Data: ...".
+    label: str | None = None
+    #: Software versions that produced the fit (set when reloaded from a saved file;
+    #: None means the versions running now).
+    versions: dict[str, str] | None = None
+
+    @property
+    def schema(self) -> str:
+        return SCHEMA
 
     # -- single quantities -------------------------------------------------------------
     @property
@@ -198,25 +207,99 @@ class BinaryMetaResult:
             "seed": self.settings.seed,
             "thresholds": list(self.thresholds),
             "baseline_risk": self.baseline_risk.to_dict(),
-            "versions": software_versions(),
+            "versions": dict(self.versions) if self.versions else software_versions(),
         }
 
     def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
-        """Save posterior, sampler statistics, the data and all settings as NetCDF."""
+        """Save everything needed to reprint this result without refitting, as NetCDF.
+
+        Groups ``posterior`` and ``sample_stats`` (the draws), ``observed_data`` (the counts
+        by study); attributes (JSON where structured): schema, model name, priors, sampler
+        settings and seed, thresholds, baseline risk, package versions, the data's source,
+        label, column map and extra columns, and the convergence diagnostics.
+        :func:`load_binary_result` (or ``bayesmeta show FILE.nc``) reads it back.
+        """
         d = self.data
         data_ds = xr.Dataset(
             {name: ("study", getattr(d, name)) for name in ("events_t", "n_t", "events_c",
                                                            "n_c")},
             coords={"study": list(d.study)})
-        tree = self.idata.copy()
-        tree["observed_data"] = xr.DataTree(data_ds)
+        tree = xr.DataTree.from_dict({
+            "posterior": xr.DataTree(self.idata["posterior"].to_dataset()),
+            "sample_stats": xr.DataTree(self.idata["sample_stats"].to_dataset()),
+            "observed_data": xr.DataTree(data_ds),
+        })
+        settings = _clean(self.settings_dict())
+        extra = self.data.extra.astype(str)
         tree.attrs.update({
             "bayesmeta_schema": SCHEMA,
             "bayesmeta_model": self.model,
-            "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
+            "bayesmeta_seed": self.settings.seed,
+            "bayesmeta_version": settings["versions"].get("bayesmeta", ""),
+            "bayesmeta_settings": json.dumps(settings, ensure_ascii=False),
+            "bayesmeta_versions": json.dumps(settings["versions"]),
             "bayesmeta_data_source": d.source,
+            "bayesmeta_label": self.label if self.label is not None else "",
+            "bayesmeta_column_map": json.dumps(dict(d.column_map), ensure_ascii=False),
+            "bayesmeta_extra": json.dumps({"columns": [str(c) for c in extra.columns],
+                                           "rows": extra.values.tolist()},
+                                          ensure_ascii=False),
+            "bayesmeta_diagnostics": json.dumps(self.diagnostics.to_dict()),
         })
         return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
+
+
+def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryMetaResult:
+    """Rebuild a :class:`BinaryMetaResult` from a tree written by ``to_netcdf``.
+
+    Nothing is refitted: the draws, data, priors, settings, diagnostics and versions are the
+    saved ones, so every summary, probability and table comes out as when it was fitted.
+    """
+    from bayesmeta.inference.diagnostics import Problem
+    from bayesmeta.priors import Prior
+
+    attrs = tree.attrs
+    try:
+        settings = json.loads(attrs["bayesmeta_settings"])
+        obs = tree["observed_data"]
+        extra_doc = json.loads(attrs.get("bayesmeta_extra", '{"columns": [], "rows": []}'))
+        data = BinaryData(
+            study=tuple(str(s) for s in obs["study"].values.tolist()),
+            events_t=np.asarray(obs["events_t"].values, dtype=np.int64),
+            n_t=np.asarray(obs["n_t"].values, dtype=np.int64),
+            events_c=np.asarray(obs["events_c"].values, dtype=np.int64),
+            n_c=np.asarray(obs["n_c"].values, dtype=np.int64),
+            extra=pd.DataFrame(extra_doc["rows"], columns=extra_doc["columns"], dtype=object)
+            if extra_doc["columns"] else pd.DataFrame(),
+            source=str(attrs.get("bayesmeta_data_source", source)),
+            column_map=json.loads(attrs.get("bayesmeta_column_map", "{}")))
+        priors = {}
+        for slot, doc in settings["priors"].items():
+            generic = ":".join([doc["family"], *(f"{p:g}" for p in doc["params"])])
+            priors[slot] = Prior(doc["family"], tuple(float(p) for p in doc["params"]),
+                                 label=None if doc["spec"] == generic else doc["spec"],
+                                 source=doc.get("source", ""))
+        sampler = SamplerSettings(**settings["sampler"])
+        diag_doc = json.loads(attrs["bayesmeta_diagnostics"])
+        problems = tuple(Problem(**p) for p in diag_doc.pop("problems"))
+        for key in ("ok", "thresholds"):
+            diag_doc.pop(key, None)
+        diag_doc = {k: (math.nan if v is None else v) for k, v in diag_doc.items()}
+        diagnostics = Diagnostics(**diag_doc, problems=problems)
+        baseline = settings["baseline_risk"]
+        idata = xr.DataTree.from_dict({
+            "posterior": xr.DataTree(tree["posterior"].to_dataset()),
+            "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
+        return BinaryMetaResult(
+            data=data, priors=BinomialNormalPriors(**priors), settings=sampler, idata=idata,
+            diagnostics=diagnostics, thresholds=tuple(float(c) for c in settings["thresholds"]),
+            baseline=BaselineRisk(float(baseline["value"]), str(baseline["source"])),
+            model=str(attrs.get("bayesmeta_model", MODEL_NAME)),
+            label=str(attrs.get("bayesmeta_label", "")) or None,
+            versions=dict(settings["versions"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"is not a complete bayesmeta binary fit ({type(exc).__name__}: "
+                         f"{exc})", source=source) from None
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
