@@ -23,6 +23,16 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "influence": "bayesmeta.api",
+    "load_fit": "bayesmeta.api",
+    "plot": "bayesmeta.presentation.plots",
+    "forest_plot": "bayesmeta.presentation.plots",
+    "posterior_plot": "bayesmeta.presentation.plots",
+    "tau_plot": "bayesmeta.presentation.plots",
+    "trace_plot": "bayesmeta.presentation.plots",
+    "rank_plot": "bayesmeta.presentation.plots",
+    "build_report": "bayesmeta.presentation.report",
+    "write_report": "bayesmeta.presentation.report",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]
