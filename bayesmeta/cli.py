@@ -337,8 +337,9 @@ def _command_line(ctx: click.Context) -> str:
 
     from click.core import ParameterSource
 
-    words = [ctx.command_path]
-    for param in ctx.command.params:
+    words = ["bayesmeta", *ctx.command_path.split()[1:]]
+    params = sorted(ctx.command.params, key=lambda p: not isinstance(p, click.Argument))
+    for param in params:
         name = param.name or ""
         if ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
             continue

@@ -81,10 +81,10 @@ class ReportContext:
         return "[" + ", ".join(str(n) for n in numbers) + "]"
 
     def cite_author_year(self, *keys: str) -> str:
-        """``(Günhan et al. 2020; Friede et al. 2017)``; the works also join the numbered
-        references."""
+        """``(Günhan et al. 2020; Friede et al. 2017)`` as HTML; the works also join the
+        numbered references."""
         self.cite(*keys)
-        return "(" + "; ".join(self.references[k].short for k in keys) + ")"
+        return "(" + "; ".join(h.esc(self.references[k].short) for k in keys) + ")"
 
     def add_reference(self, key: str, reference: Reference) -> None:
         self.references.setdefault(key, reference)
