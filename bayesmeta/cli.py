@@ -245,11 +245,6 @@ def data_show(name: str) -> None:
 
 
 # -- plot, influence, report ---------------------------------------------------------------
-#: ``--model`` values naming a model type (anything else is read as a model file); each maps
-#: to the function that fits it from the shared options. A new model adds its entry.
-MODEL_TYPES = {"binary": "binary", "binomial_normal": "binary"}
-
-
 def _analysis_options(f):
     """DATA plus the data, prior, threshold and sampler options of an analysis; DATA may
     also be a fit saved with ``--save`` (``.nc``), which is then used as it is."""
@@ -311,24 +306,45 @@ def _result_from_options(ctx: click.Context, progress: Any) -> tuple[Any, str]:
                              "instead", source=data)
         progress.stage(f"Reading the saved fit {data}")
         return api.load_fit(data), data
-    # Only the binomial-normal model exists so far: a model type or one of its model files
-    # (the file says which model it is for; fit_binary refuses files for other models).
-    model_file = None if o["model_name"] in MODEL_TYPES else o["model_name"]
+    name = o["model_name"]
+    if name not in MODEL_TYPES and not Path(name).exists():
+        from bayesmeta.models.spec_files import bundled_model_files
+
+        if name not in bundled_model_files():
+            raise InputError(f"unknown model '{name}'; model types: {', '.join(MODEL_TYPES)}; "
+                             f"bundled model files: {', '.join(bundled_model_files())}; or a "
+                             "TOML model file's path", source="--model")
+    fitter = MODEL_TYPES.get(name, _fit_binary_from_options)
+    # A name that is not a model type is a model file; only binomial-normal model files
+    # exist so far (fit_binary refuses a file written for another model).
+    res = fitter(o, None if name in MODEL_TYPES else name, progress)
+    label = data if o["subgroup"] is None else (f"{data} [{o['subgroup_column']} = "
+                                                f"{o['subgroup']}]")
+    return res, label
+
+
+def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
+    from bayesmeta import api
+
     read_options = {"layout": o["layout"], "columns": _parse_columns(o["columns"]),
                     "treatment": o["treatment"], "control": o["control"], "sep": o["sep"],
                     "encoding": o["encoding"]}
-    binary = api.load_binary(data, subgroup=o["subgroup"],
+    binary = api.load_binary(o["data"], subgroup=o["subgroup"],
                              subgroup_column=o["subgroup_column"], **read_options)
     thresholds = () if o["threshold"] is None else (o["threshold"],)
-    res = api.fit_binary(
+    return api.fit_binary(
         binary, model=model_file, tau_prior=o["tau_prior"], effect_prior=o["effect_prior"],
         baseline_prior=o["baseline_prior"], sampler=o["sampler"], chains=o["chains"],
         draws=o["draws"], tune=o["tune"], seed=o["seed"], target_accept=o["target_accept"],
         cores=o["cores"], thresholds=thresholds, baseline_risk=o["baseline_risk"],
         progress=progress)
-    label = data if o["subgroup"] is None else (f"{data} [{o['subgroup_column']} = "
-                                                f"{o['subgroup']}]")
-    return res, label
+
+
+#: ``--model`` values naming a model type, and the function fitting it from the shared
+#: options (``options, model_file, progress``); any other value is read as a model file.
+#: A new model adds its entry.
+MODEL_TYPES: dict[str, Any] = {"binary": _fit_binary_from_options,
+                               "binomial_normal": _fit_binary_from_options}
 
 
 def _command_line(ctx: click.Context) -> str:

@@ -164,3 +164,26 @@ def test_unknown_image_format_and_plot_kind(crins_fit, tmp_path):
     with pytest.raises(InputError, match="unknown plot 'violin'"):
         plot("violin", crins_fit)
     assert set(PLOT_KINDS) >= {"forest", "posterior", "tau", "trace", "rank"}
+
+
+def test_cli_plot_from_a_saved_fit(crins_fit, tmp_path):
+    """`bayesmeta plot KIND fit.nc -o FILE`: no refit, format by extension, --force."""
+    from click.testing import CliRunner
+
+    from bayesmeta.cli import cli
+
+    saved = crins_fit.to_netcdf(tmp_path / "fit.nc")
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["plot", *args], catch_exceptions=False)
+
+    for kind, name, magic in (("forest", "f.svg", b"<?xml"), ("posterior", "p.pdf", b"%PDF"),
+                              ("tau", "t.png", b"\x89PNG"), ("rank", "r.png", b"\x89PNG")):
+        result = run(kind, str(saved), "-o", str(tmp_path / name), "-q")
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name).read_bytes().startswith(magic)
+    again = run("forest", str(saved), "-o", str(tmp_path / "f.svg"), "-q")
+    assert again.exit_code == 2 and "--force" in again.output
+    bad = run("forest", str(saved), "-o", str(tmp_path / "f.jpeg"), "-q")
+    assert bad.exit_code == 2 and "unknown image format '.jpeg'" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1
