@@ -53,8 +53,9 @@ def render_influence(inf: Influence, *, label: str | None = None) -> str:
             + "); its numbers are less precise")
     top = inf.most_influential()
     if top is not None:
-        notes.append(f"Leaving out {top.study} moves the pooled {sym} most: "
-                     f"{number(full.median)} → {number(top.median)}; P({inf.harm_text}) "
+        lead = inf.most_influential_words().format(study=top.study, symbol=sym)
+        notes.append(f"{lead}: {number(full.median)} → {number(top.median)}; "
+                     f"P({inf.harm_text}) "
                      f"{fmt_prob(full.p_harm, n)} → {fmt_prob(top.p_harm, n)}.")
     if inf.refits_skipped:
         notes.append(inf.refits_skipped[0].upper() + inf.refits_skipped[1:] + ".")

@@ -151,6 +151,17 @@ class Influence:
             return max(self.refits, key=lambda r: abs(math.log(self.shift(r))))
         return max(self.refits, key=lambda r: abs(self.shift(r)))
 
+    def most_influential_words(self) -> str:
+        """How to introduce :meth:`most_influential`: "most" only when every study was
+        refitted."""
+        n_studies = len(self.loo.studies) if self.loo is not None else len(self.refits)
+        if len(self.refits) == 1:
+            return "Leaving out {study} moves the pooled {symbol}"
+        if len(self.refits) < n_studies:
+            return (f"Of the {len(self.refits)} studies refitted, leaving out {{study}} moves "
+                    "the pooled {symbol} most")
+        return "Leaving out {study} moves the pooled {symbol} most"
+
     def _columns(self, r: StudyRefit) -> dict[str, Any]:
         return {"median_without": r.median, "q025_without": r.lower, "q975_without": r.upper,
                 "ratio_to_full" if self.log_scale else "change_from_full": self.shift(r),

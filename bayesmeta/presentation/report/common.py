@@ -140,9 +140,10 @@ def influence_section(ctx: ReportContext) -> Section:
     parts.append(h.table(header, rows, escape_cells=False))
     top = inf.most_influential()
     if top is not None:
+        lead = h.esc(inf.most_influential_words()).format(
+            study=f"<strong>{h.esc(top.study)}</strong>", symbol=h.esc(sym))
         parts.append(h.p(
-            f"Leaving out <strong>{h.esc(top.study)}</strong> moves the pooled {h.esc(sym)} "
-            f"most: from {number(full.median)} to {number(top.median)}, and "
+            f"{lead}: from {number(full.median)} to {number(top.median)}, and "
             f"P({h.esc(inf.harm_text)}) from {fmt_prob(full.p_harm, n)} to "
             f"{fmt_prob(top.p_harm, n)}."))
         flagged = [r.study for r in inf.refits if not r.diagnostics_ok]
