@@ -36,6 +36,15 @@ _LAZY = {
     "ExactMarginal": "bayesmeta.results.exact_marginal",
     "load_result": "bayesmeta.results.load",
     "run_sbc": "bayesmeta.validation.sbc",
+    "influence": "bayesmeta.api",
+    "plot": "bayesmeta.presentation.plots",
+    "forest_plot": "bayesmeta.presentation.plots",
+    "posterior_plot": "bayesmeta.presentation.plots",
+    "tau_plot": "bayesmeta.presentation.plots",
+    "trace_plot": "bayesmeta.presentation.plots",
+    "rank_plot": "bayesmeta.presentation.plots",
+    "build_report": "bayesmeta.presentation.report",
+    "write_report": "bayesmeta.presentation.report",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

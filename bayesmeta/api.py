@@ -14,14 +14,17 @@ Effect sizes (normal–normal model, exact by default):
 >>> res.probabilities(), res.bayes_factors(), res.study_effects()
 >>> bm.fit_continuous("normand1999_arms", measure="SMD")           # arm-level means/SDs
 >>> bm.fit_effects("crins2014_ar", measure="logOR", cc=0.5)         # 2x2 tables -> log ORs
+>>> bm.influence(res).to_frame()                            # PSIS-LOO k̂, leave-one-out refits
+>>> bm.load_result("fit.nc")                                # a saved fit, back
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -436,3 +439,47 @@ def _fit_nnhm(effects: EffectsData, *, priors: NNHMPriors | None, model, tau_pri
                              timings={"build_and_sample_s": t1 - t0,
                                       "compile_s": times.compile_s,
                                       "sample_s": times.sample_s})
+# -- influence, saved fits ----------------------------------------------------------------
+def refit_binary(result: BinaryMetaResult, data: BinaryData,
+                 progress: Progress | None = None) -> BinaryMetaResult:
+    """Fit the binomial–normal model to ``data`` with ``result``'s priors, sampler settings,
+    seed, thresholds and baseline risk (a leave-one-study-out refit)."""
+    s = result.settings
+    baseline = result.baseline.value if result.baseline is not None else None
+    return fit_binary(data, priors=result.priors, sampler=s.sampler, chains=s.chains,
+                      draws=s.draws, tune=s.tune, seed=s.seed, target_accept=s.target_accept,
+                      cores=s.cores, thresholds=result.thresholds, baseline_risk=baseline,
+                      progress=progress)
+
+
+#: How to refit each kind of result without a study: result class → refit(result, data).
+#: A new model adds its entry (the normal–normal model: an exact fit).
+REFITTERS: dict[type, Callable[[Any, Any], Any]] = {BinaryMetaResult: refit_binary}
+
+
+def influence(result: Any, *, refits: bool = True, threshold: float | None = None,
+              studies: Iterable[str] | None = None, progress: Progress | None = None):
+    """Which study drives the result: PSIS-LOO Pareto k̂ per study and, with ``refits``,
+    the pooled estimate and P(harm) refitted without each study (or each of ``studies``).
+
+    >>> inf = bm.influence(res, threshold=1.0)
+    >>> inf.to_frame()            # pareto_k, median_without, p_harm_without, ...
+    >>> inf.loo.verdict()         # how far PSIS-LOO can be trusted here
+
+    Refits use the fit's own priors, sampler settings and seed, so a refit equals a
+    separate fit without that study. Returns :class:`bayesmeta.results.influence.Influence`.
+    """
+    from bayesmeta.results.influence import influence as compute
+
+    refit = None
+    if refits:
+        refitter = REFITTERS.get(type(result))
+        if refitter is None:
+            raise InputError(f"no leave-one-out refits for {type(result).__name__}")
+        refit = refitter
+    chosen = None if studies is None else list(studies)
+    if threshold is not None and not threshold > 0 and result.effect_scale.log:
+        raise InputError(f"an {result.effect_scale.symbol} threshold must be greater than 0 "
+                         f"(got {threshold:g})", source="--threshold")
+    return compute(result, refit, threshold=threshold, studies=chosen, progress=progress)
+

@@ -448,6 +448,296 @@ def data_show(name: str) -> None:
         click.echo(frame.drop(columns=wide_text).to_string(index=False))
 
 
+# -- plot, influence, report ---------------------------------------------------------------
+def _analysis_options(f):
+    """DATA plus the data, prior, threshold and sampler options of an analysis; DATA may
+    also be a fit saved with ``--save`` (``.nc``), which is then used as it is."""
+    options = [
+        click.argument("data"),
+        click.option("--model", "model_name", default="binary", show_default=True,
+                     help="Model: binary (binomial-normal), or a model file (bundled name "
+                          "such as binomial_normal_vague, or a TOML path)."),
+        click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
+                     show_default=True, help="One row per study (wide) or per arm (long)."),
+        click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+                     help="Map a column, e.g. --col events_t=deaths_msc (repeatable)."),
+        click.option("--treatment", help="Long layout: the arm label of the treatment arm."),
+        click.option("--control", help="Long layout: the arm label of the control arm."),
+        click.option("--sep", default=",", show_default=True, help="CSV field separator."),
+        click.option("--encoding", default="utf-8", show_default=True),
+        click.option("--subgroup", help="Keep only studies whose subgroup column has this "
+                                        "value."),
+        click.option("--subgroup-column", default="subgroup", show_default=True),
+        click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 "
+                                         "[default]."),
+        click.option("--effect-prior", help="Prior of the pooled log OR [normal:0:2.82]."),
+        click.option("--baseline-prior", help="Prior of study baselines [normal:0:10]."),
+        click.option("--threshold", type=float, metavar="OR",
+                     help="Harm threshold: P(OR > OR) is reported and shaded [default: 1]."),
+        click.option("--baseline-risk", type=float,
+                     help="Control-arm risk for absolute effects [pooled control arms]."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return _sampler_options(f)
+
+
+_FIT_ONLY = ("layout", "columns", "treatment", "control", "sep", "encoding", "subgroup",
+             "tau_prior", "effect_prior", "baseline_prior", "baseline_risk", "sampler",
+             "chains", "draws", "tune", "seed", "target_accept", "cores")
+
+
+def _is_saved_fit(data: str) -> bool:
+    return data.lower().endswith(".nc")
+
+
+def _result_from_options(ctx: click.Context, progress: Any) -> tuple[Any, str]:
+    """Fit the model chosen by the shared options (or read a saved fit); the result and a
+    label for the data."""
+    from click.core import ParameterSource
+
+    from bayesmeta.errors import InputError
+
+    o = ctx.params
+    data = o["data"]
+    if _is_saved_fit(data):
+        given = [name for name in (*_FIT_ONLY, "model_name")
+                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)]
+        if given:
+            flags = ", ".join("--" + g.replace("_name", "").replace("_", "-") for g in given)
+            raise InputError(f"{flags} cannot change a saved fit; refit from the data "
+                             "instead", source=data)
+        progress.stage(f"Reading the saved fit {data}")
+        return _load_saved(data), data
+    name = o["model_name"]
+    if name not in MODEL_TYPES and not Path(name).exists():
+        from bayesmeta.models.spec_files import bundled_model_files
+
+        if name not in bundled_model_files():
+            raise InputError(f"unknown model '{name}'; model types: {', '.join(MODEL_TYPES)}; "
+                             f"bundled model files: {', '.join(bundled_model_files())}; or a "
+                             "TOML model file's path", source="--model")
+    fitter = MODEL_TYPES.get(name, _fit_binary_from_options)
+    # A name that is not a model type is a model file; only binomial-normal model files
+    # exist so far (fit_binary refuses a file written for another model).
+    res = fitter(o, None if name in MODEL_TYPES else name, progress)
+    label = data if o["subgroup"] is None else (f"{data} [{o['subgroup_column']} = "
+                                                f"{o['subgroup']}]")
+    return res, label
+
+
+def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
+    from bayesmeta import api
+
+    read_options = {"layout": o["layout"], "columns": _parse_columns(o["columns"]),
+                    "treatment": o["treatment"], "control": o["control"], "sep": o["sep"],
+                    "encoding": o["encoding"]}
+    binary = api.load_binary(o["data"], subgroup=o["subgroup"],
+                             subgroup_column=o["subgroup_column"], **read_options)
+    thresholds = () if o["threshold"] is None else (o["threshold"],)
+    return api.fit_binary(
+        binary, model=model_file, tau_prior=o["tau_prior"], effect_prior=o["effect_prior"],
+        baseline_prior=o["baseline_prior"], sampler=o["sampler"], chains=o["chains"],
+        draws=o["draws"], tune=o["tune"], seed=o["seed"], target_accept=o["target_accept"],
+        cores=o["cores"], thresholds=thresholds, baseline_risk=o["baseline_risk"],
+        progress=progress)
+
+
+#: ``--model`` values naming a model type, and the function fitting it from the shared
+#: options (``options, model_file, progress``); any other value is read as a model file.
+#: A new model adds its entry.
+MODEL_TYPES: dict[str, Any] = {"binary": _fit_binary_from_options,
+                               "binomial_normal": _fit_binary_from_options}
+
+
+def _command_line(ctx: click.Context) -> str:
+    """The command as typed, rebuilt from the options that were given (for the report)."""
+    import shlex
+
+    from click.core import ParameterSource
+
+    words = ["bayesmeta", *ctx.command_path.split()[1:]]
+    params = sorted(ctx.command.params, key=lambda p: not isinstance(p, click.Argument))
+    for param in params:
+        name = param.name or ""
+        if ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
+            continue
+        value = ctx.params[name]
+        if isinstance(param, click.Argument):
+            words.append(str(value))
+            continue
+        flag = max(param.opts, key=len)
+        if getattr(param, "is_flag", False):
+            if value:
+                words.append(flag)
+        elif isinstance(value, tuple):
+            words += [w for v in value for w in (flag, str(v))]
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
+def _warn_diagnostics(diag: Any) -> None:
+    """Failed sampler checks, with their remedies, on standard error."""
+    if diag is None or diag.ok:
+        return
+    from bayesmeta.presentation.binary_text import diagnostics_text
+
+    click.secho(diagnostics_text(diag), fg="red", err=True)
+
+
+def _threshold_of(ctx: click.Context, res: Any) -> float | None:
+    c = ctx.params.get("threshold")
+    if c is not None:
+        return c
+    return res.thresholds[0] if getattr(res, "thresholds", ()) else None
+
+
+@cli.command("plot")
+@click.argument("kind", type=click.Choice(["forest", "posterior", "tau", "trace", "rank"]))
+@_analysis_options
+@click.option("-o", "--output", "output", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Image file: .png, .svg or .pdf.")
+@click.option("--predictive", is_flag=True,
+              help="posterior: show the OR of a new study instead of the pooled OR.")
+@click.option("--title", help="Title of the figure.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the fit's summary as JSON (see docs/json.md).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def plot_cmd(ctx: click.Context, kind: str, output: Path, predictive: bool,
+             title: str | None, json_path: Path | None, force: bool, quiet: bool,
+             **_: Any) -> None:
+    """Draw a plot of a meta-analysis: KIND is forest, posterior (harm shaded, P(harm)
+    printed), tau (prior vs posterior), trace or rank (sampler diagnostics).
+
+    DATA is a CSV file, a bundled dataset name, or a fit saved with `fit binary --save
+    fit.nc` (plotted without refitting). The image format follows OUTPUT's extension.
+    """
+    from bayesmeta.presentation.outputs import write_json
+    from bayesmeta.presentation.plots import plot
+    from bayesmeta.presentation.plots.save import check_figure_path
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    check_figure_path(output, force=force)
+    _check_outputs(force, json_path)
+    progress = TerminalProgress(enabled=not quiet)
+    res, label = _result_from_options(ctx, progress)
+    progress.stage(f"Drawing the {kind} plot")
+    options: dict[str, Any] = {"title": title, "threshold": _threshold_of(ctx, res),
+                               "predictive": predictive}
+    if kind == "forest" and title is None:
+        options["title"] = f"{label}: binomial-normal model"
+    plot(kind, res, output, force=force, **options)
+    click.echo(f"Wrote {output}")
+    if json_path:
+        write_json(res.to_dict(), json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    _warn_diagnostics(res.diagnostics)
+
+
+@cli.command("influence")
+@_analysis_options
+@click.option("--no-refits", is_flag=True,
+              help="Only PSIS-LOO (no leave-one-study-out refits).")
+@click.option("--study", "studies", multiple=True,
+              help="Refit without only these studies (repeatable) [default: each study].")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the influence table as JSON (see docs/json.md).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the influence table as CSV.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def influence_cmd(ctx: click.Context, no_refits: bool, studies: tuple[str, ...],
+                  json_path: Path | None, csv_path: Path | None, force: bool, quiet: bool,
+                  **_: Any) -> None:
+    """Which study drives the result: PSIS-LOO Pareto k per study, and the pooled OR and
+    P(harm) refitted without each study (same priors, settings and seed).
+
+    DATA is a CSV file, a bundled dataset name or a saved fit (.nc).
+    """
+    from bayesmeta import api
+    from bayesmeta.presentation.influence_text import render_influence
+    from bayesmeta.presentation.outputs import write_csv, write_json
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    _check_outputs(force, json_path, csv_path)
+    progress = TerminalProgress(enabled=not quiet)
+    res, label = _result_from_options(ctx, progress)
+    inf = api.influence(res, refits=not no_refits, threshold=_threshold_of(ctx, res),
+                        studies=studies or None, progress=progress)
+    click.echo(render_influence(inf, label=label))
+    if json_path:
+        write_json(inf.to_dict(), json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    if csv_path:
+        write_csv(inf.to_frame(), csv_path, force=force)
+        click.echo(f"Wrote {csv_path}")
+    _warn_diagnostics(res.diagnostics)
+
+
+@cli.command("report")
+@_analysis_options
+@click.option("-o", "--output", "output", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write.")
+@click.option("--no-influence", is_flag=True, help="Leave out the influence analysis.")
+@click.option("--no-refits", is_flag=True,
+              help="Influence from PSIS-LOO only (no leave-one-study-out refits).")
+@click.option("--title", help="Title of the report.")
+@click.option("--images", type=click.Choice(["png", "svg"]), default="png",
+              show_default=True, help="Format of the inline images.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JSON (the fit document with 'influence').")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def report_cmd(ctx: click.Context, output: Path, no_influence: bool, no_refits: bool,
+               title: str | None, images: str, json_path: Path | None, force: bool,
+               quiet: bool, **_: Any) -> None:
+    """Write one self-contained HTML report (opens offline): data, model in math, priors
+    with sources, results, harm in words, influence, diagnostics, plots, a methods
+    paragraph with citations, software versions and the seed.
+
+    DATA is a CSV file, a bundled dataset name or a saved fit (.nc).
+    """
+    from bayesmeta import api
+    from bayesmeta.presentation.outputs import write_json
+    from bayesmeta.presentation.progress import TerminalProgress
+    from bayesmeta.presentation.report import build_report, write_report
+
+    _check_outputs(force, output, json_path)
+    progress = TerminalProgress(enabled=not quiet)
+    res, label = _result_from_options(ctx, progress)
+    threshold = _threshold_of(ctx, res)
+    inf = None
+    if not no_influence:
+        progress.stage("Influence: PSIS-LOO" + ("" if no_refits else
+                                                " and leave-one-study-out refits"))
+        inf = api.influence(res, refits=not no_refits, threshold=threshold,
+                            progress=progress)
+    progress.stage("Drawing the figures and writing the report")
+    html = build_report(res, influence=inf, title=title, label=label, threshold=threshold,
+                        command=_command_line(ctx), image_format=images)
+    write_report(html, output, force=force)
+    click.echo(f"Wrote {output}")
+    if json_path:
+        doc = res.to_dict()
+        if inf is not None:
+            doc["influence"] = inf.to_dict()
+        write_json(doc, json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    _warn_diagnostics(res.diagnostics)
+
+
+def _load_saved(path: str):
+    from bayesmeta.results.load import load_result
+
+    return load_result(path)
+
+
 def main() -> None:
     """Console entry point: run the CLI, then leave without the slow interpreter teardown.
 

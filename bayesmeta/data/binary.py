@@ -112,6 +112,21 @@ class BinaryData:
             self.events_t[keep], self.n_t[keep], self.events_c[keep], self.n_c[keep],
             self.extra.loc[keep].reset_index(drop=True), self.source, self.column_map)
 
+    def without(self, study: str) -> BinaryData:
+        """The same data without one study (for leave-one-study-out refits)."""
+        if study not in self.study:
+            raise InputError(f"no study '{study}' in the data (studies: "
+                             f"{', '.join(self.study)})", source=self.source)
+        if self.k < 3:
+            raise InputError(f"leaving out '{study}' would leave {self.k - 1} study; a "
+                             "meta-analysis needs at least two", source=self.source)
+        keep = np.array([s != study for s in self.study])
+        extra = (self.extra.loc[keep].reset_index(drop=True) if not self.extra.empty
+                 else self.extra)
+        return BinaryData(
+            tuple(s for s in self.study if s != study), self.events_t[keep], self.n_t[keep],
+            self.events_c[keep], self.n_c[keep], extra, self.source, self.column_map)
+
 
 def read_binary(
     data: str | Path | pd.DataFrame,

@@ -30,6 +30,14 @@ def fmt_prob(p: float, n_draws: int | None = None) -> str:
     return f"{p:.3f}"
 
 
+def prob_equals(label: str, p: float, n_draws: int | None = None) -> str:
+    """``P(OR > 1) = 0.034`` — or ``P(OR > 1) < 0.001`` when the draws only bound it."""
+    value = fmt_prob(p, n_draws)
+    if value.startswith(("<", ">")):
+        return f"{label} {value}"
+    return f"{label} = {value}"
+
+
 #: Calibrated language for probabilities (Mastrandrea et al. 2010, IPCC guidance note).
 LIKELIHOOD_WORDS = (
     (0.99, "virtually certain"),

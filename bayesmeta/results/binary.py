@@ -8,7 +8,10 @@
 * ``prob_harm(threshold=1.0, predictive=False)`` — P(OR > threshold), or for a new study;
 * ``risk_difference(baseline_risk)`` — per 1,000 patients, and the number needed to harm;
 * ``study_effects()`` — observed and shrunken per-study log ORs and ORs;
-* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``.
+* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``;
+* for plots, influence and reports: ``effect_scale`` (odds ratio), ``forest_table()``,
+  ``pointwise_log_likelihood()`` (per study, both arms), ``main_parameters``;
+  :func:`load_binary_result` reads a fit saved with ``to_netcdf`` back.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -30,7 +33,10 @@ from bayesmeta.inference.diagnostics import Diagnostics
 from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.binomial_normal import NAME as MODEL_NAME
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
+from bayesmeta.priors import Prior
 from bayesmeta.results.absolute import NumberNeeded, risk_difference_draws
+from bayesmeta.results.effect_scale import ODDS_RATIO, EffectScale
+from bayesmeta.results.forest import ForestRow, ForestTable, Interval
 from bayesmeta.results.marginal import DrawsMarginal
 from bayesmeta.results.versions import software_versions
 
@@ -88,6 +94,11 @@ class BinaryMetaResult:
     @property
     def schema(self) -> str:
         return SCHEMA
+
+    #: The effect measure (plots, influence, report): the odds ratio, harm = OR above 1.
+    effect_scale: ClassVar[EffectScale] = ODDS_RATIO
+    #: The parameters whose chains the trace and rank plots show.
+    main_parameters: ClassVar[tuple[str, ...]] = ("theta", "tau")
 
     # -- single quantities -------------------------------------------------------------
     @property
@@ -210,6 +221,55 @@ class BinaryMetaResult:
             "versions": dict(self.versions) if self.versions else software_versions(),
         }
 
+    # -- plots, influence, reports -----------------------------------------------------
+    def forest_table(self) -> ForestTable:
+        """Forest-plot rows: observed log OR with its 95% Wald CI (none with a zero cell —
+        no continuity correction), the shrunken log OR with its 95% CrI, events/total;
+        then the pooled log OR and a new study's log OR (95% prediction interval)."""
+        rows = []
+        for r in self.study_effects().itertuples():
+            observed = None
+            note = ""
+            if np.isnan(r.observed_log_or):
+                note = ("double zero" if r.events_t == 0 and r.events_c == 0
+                        else "zero cell")
+            else:
+                half = 1.959963984540054 * r.observed_se
+                observed = Interval(r.observed_log_or, r.observed_log_or - half,
+                                    r.observed_log_or + half)
+            rows.append(ForestRow(
+                label=str(r.study), kind="study", observed=observed, observed_note=note,
+                model=Interval(r.log_or_median, r.log_or_q025, r.log_or_q975),
+                details=(f"{r.events_t}/{r.n_t}", f"{r.events_c}/{r.n_c}")))
+        for kind, name, label in (("pooled", "log_or", "Pooled OR"),
+                                  ("predictive", "theta_new", "OR in a new study")):
+            m = self.posterior(name)
+            lo, hi = m.interval(0.95)
+            rows.append(ForestRow(label=label, kind=kind, model=Interval(m.median, lo, hi)))
+        return ForestTable(rows=tuple(rows), detail_headers=("treatment", "control"),
+                           scale=self.effect_scale, observed_label="observed OR (95% CI)",
+                           model_label="model OR (95% CrI)",
+                           details_caption="events / patients")
+
+    def pointwise_log_likelihood(self) -> xr.DataArray:
+        """log p(data of study i | draw), both arms' binomial log pmf, (chain, draw, study).
+
+        Computed from the posterior draws of the baselines ``mu`` and the study log ORs
+        ``theta_study`` with scipy, as the model defines them; used by PSIS-LOO.
+        """
+        from scipy import stats
+        from scipy.special import expit
+
+        post = self.posterior_tree
+        mu = post["mu"].transpose("chain", "draw", "study")
+        theta = post["theta_study"].transpose("chain", "draw", "study")
+        d = self.data
+        log_lik = (stats.binom.logpmf(d.events_t, d.n_t, expit(mu.values + 0.5 * theta.values))
+                   + stats.binom.logpmf(d.events_c, d.n_c,
+                                        expit(mu.values - 0.5 * theta.values)))
+        return xr.DataArray(log_lik, dims=("chain", "draw", "study"), coords=mu.coords,
+                            name="events")
+
     def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
         """Save everything needed to reprint this result without refitting, as NetCDF.
 
@@ -256,7 +316,6 @@ def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryM
     saved ones, so every summary, probability and table comes out as when it was fitted.
     """
     from bayesmeta.inference.diagnostics import Problem
-    from bayesmeta.priors import Prior
 
     attrs = tree.attrs
     try:
