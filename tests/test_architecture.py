@@ -14,7 +14,7 @@ LAYERS = {
     "priors": 2, "models": 2,
     "inference": 3,
     "results": 4,
-    "api": 5,
+    "api": 5, "comparison": 5,
     "presentation": 6,
     "cli": 7,
 }

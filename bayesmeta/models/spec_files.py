@@ -26,6 +26,8 @@ from bayesmeta.resources import bundled_dir
 #: Prior slots of each model and the support each needs.
 MODEL_PRIOR_SLOTS: dict[str, dict[str, str]] = {
     "binomial_normal": {"baseline": "real", "effect": "real", "tau": "positive"},
+    "conditional_hypergeometric": {"effect": "real", "tau": "positive"},
+    "poisson_normal": {"baseline": "real", "effect": "real", "tau": "positive"},
 }
 
 
