@@ -23,6 +23,20 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "fit_rates": "bayesmeta.api",
+    "load_rates": "bayesmeta.api",
+    "load_data": "bayesmeta.api",
+    "fit_classical": "bayesmeta.api",
+    "compare": "bayesmeta.api",
+    "read_rates": "bayesmeta.data.rates",
+    "RateData": "bayesmeta.data.rates",
+    "RateMetaResult": "bayesmeta.results.rates",
+    "ClassicalFit": "bayesmeta.inference.classical.result",
+    "Comparison": "bayesmeta.results.comparison",
+    "simulate_binary": "bayesmeta.data.simulate",
+    "simulate_rates": "bayesmeta.data.simulate",
+    "plot_comparison": "bayesmeta.presentation.comparison_plot",
+    "render_comparison": "bayesmeta.presentation.comparison_text",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

@@ -347,6 +347,10 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     from bayesmeta.presentation.progress import TerminalProgress
 
     _check_outputs(force, json_path, csv_path, plot_path)
+    if plot_path:
+        from bayesmeta.presentation.comparison_plot import plot_format
+
+        plot_format(plot_path)
     comparison = api.compare(
         data, methods=None if methods is None else methods.split(","), measure=measure,
         bayesian=not no_bayes, tau_prior=tau_prior, effect_prior=effect_prior, level=level,

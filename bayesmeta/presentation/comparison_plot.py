@@ -20,6 +20,20 @@ COLOURS = {"classical": "#1f5f8b", "bayesian": "#b8452a"}
 RATIO_MEASURES = {"OR", "RR", "IRR"}
 
 
+def plot_format(path: str | Path) -> str:
+    """The image format for ``path`` from its suffix (none: png); an :class:`InputError`
+    when matplotlib cannot write it — call before long computations."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    kind = Path(path).suffix[1:].lower() or "png"
+    supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    if kind not in supported:
+        raise InputError(f"cannot draw a plot as '.{kind}' (use one of "
+                         f"{', '.join('.' + k for k in sorted(supported))})", source=str(path))
+    return kind
+
+
 def plot_comparison(comparison: Comparison, path: str | Path, *, force: bool = False,
                     title: str | None = None) -> Path:
     """Draw the comparison to ``path`` (format from its suffix: .png, .pdf, .svg)."""
@@ -28,12 +42,7 @@ def plot_comparison(comparison: Comparison, path: str | Path, *, force: bool = F
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    kind = Path(path).suffix[1:].lower() or "png"
-    supported = plt.figure().canvas.get_supported_filetypes()
-    plt.close("all")
-    if kind not in supported:
-        raise InputError(f"cannot draw a plot as '.{kind}' (use one of "
-                         f"{', '.join('.' + k for k in sorted(supported))})", source=str(path))
+    kind = plot_format(path)
     measures = list(dict.fromkeys(r.measure for r in comparison.rows))
     heights = [sum(r.measure == m for r in comparison.rows) for m in measures]
     fig, axes = plt.subplots(len(measures), 1, figsize=(11, 0.48 * sum(heights) + 1.2
