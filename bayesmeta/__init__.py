@@ -37,6 +37,7 @@ _LAZY = {
     "simulate_rates": "bayesmeta.data.simulate",
     "plot_comparison": "bayesmeta.presentation.comparison_plot",
     "render_comparison": "bayesmeta.presentation.comparison_text",
+    "likelihood_words": "bayesmeta.presentation.text",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

@@ -3,7 +3,8 @@ r"""Simulate two-arm trials with known truth, for teaching and for checking meth
 ``simulate_binary`` draws k trials from the binomial–normal model:
 :math:`\theta_i \sim N(\theta, \tau^2)`, control risk :math:`p_{ci}` uniform on
 ``control_risk``, :math:`\operatorname{logit} p_{ti} = \operatorname{logit} p_{ci} + \theta_i`,
-arm sizes uniform on ``arm_size``. ``simulate_rates`` draws events over person-time:
+control-arm sizes uniform on ``arm_size`` and treatment arms ``allocation`` times as large
+(2.0 = 2 : 1 randomisation). ``simulate_rates`` draws events over person-time:
 control rates uniform on ``control_rate`` (per unit of person-time),
 :math:`\lambda_{ti} = \lambda_{ci} e^{\theta_i}`, person-time uniform on ``exposure``.
 Both take a numpy ``Generator`` (or a seed), so a simulation is reproducible.
@@ -23,7 +24,7 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 def simulate_binary(k: int, *, theta: float = 0.0, tau: float = 0.0,
                     control_risk: tuple[float, float] = (0.01, 0.05),
-                    arm_size: tuple[int, int] = (50, 200),
+                    arm_size: tuple[int, int] = (50, 200), allocation: float = 1.0,
                     seed: int | np.random.Generator | None = None) -> BinaryData:
     """k trials with events per arm from the binomial–normal model (log OR ``theta``,
     between-trial SD ``tau``); see the module docstring."""
@@ -31,8 +32,8 @@ def simulate_binary(k: int, *, theta: float = 0.0, tau: float = 0.0,
     theta_i = theta + tau * rng.standard_normal(k)
     p_c = rng.uniform(*control_risk, size=k)
     p_t = 1 / (1 + np.exp(-(np.log(p_c / (1 - p_c)) + theta_i)))
-    n_t = rng.integers(arm_size[0], arm_size[1] + 1, size=k)
     n_c = rng.integers(arm_size[0], arm_size[1] + 1, size=k)
+    n_t = np.maximum(1, np.round(allocation * n_c)).astype(np.int64)
     return BinaryData(tuple(f"trial {i + 1}" for i in range(k)), rng.binomial(n_t, p_t),
                       n_t, rng.binomial(n_c, p_c), n_c, source="simulated")
 

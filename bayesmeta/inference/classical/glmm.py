@@ -186,7 +186,7 @@ def glmm_fixed_study(events_t, size_t, events_c, size_c, *, family: str = "binom
         x0[k + 1] = tau0
         res = optimize.minimize(like.evaluate, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9,
-                                         "maxcor": 30})
+                                         "maxcor": 10})
         if best is None or res.fun < best.fun:
             best = res
     params = best.x
@@ -210,7 +210,8 @@ def glmm_fixed_study(events_t, size_t, events_c, size_c, *, family: str = "binom
     dropped = k_total - k
     zero = "none: exact likelihood, no correction" + (
         f"; {dropped} stud{'y' if dropped == 1 else 'ies'} without events in either arm "
-        "carry no information and are left out" if dropped else "")
+        f"carr{'ies' if dropped == 1 else 'y'} no information and {'is' if dropped == 1 else 'are'}"
+        " left out" if dropped else "")
     half = crit * math.sqrt(tau**2 + se**2)
     return ClassicalFit(
         method="GLMM-UM.FS", label=f"{kind} GLMM, fixed study effects (ML)", measure=measure,

@@ -8,8 +8,8 @@ Between-study variance estimators (``tau2_method``):
 
 * ``"DL"`` DerSimonian & Laird (1986): :math:`\max\{0, (Q - (k-1)) / (\sum w - \sum w^2/\sum w)\}`
   with fixed-effect weights and Cochran's Q;
-* ``"REML"`` restricted maximum likelihood and ``"ML"`` maximum likelihood (Fisher scoring,
-  as metafor, iterated to 1e-10);
+* ``"REML"`` restricted maximum likelihood and ``"ML"`` maximum likelihood (the maximum
+  over τ² ≥ 0 found by a scan and Brent's method; metafor's Fisher scoring finds the same);
 * ``"PM"`` Paule & Mandel (1982): the root of the generalised Q,
   :math:`\sum w_i(\tau^2)(y_i - \hat\mu(\tau^2))^2 = k - 1`;
 * ``"FE"`` none (τ² = 0).
@@ -73,27 +73,25 @@ def tau2_dl(yi: np.ndarray, vi: np.ndarray) -> float:
     return max(0.0, float((q - (len(yi) - 1)) / c))
 
 
-def _scoring(yi: np.ndarray, vi: np.ndarray, restricted: bool, start: float) -> float:
-    """Fisher scoring for the (restricted) likelihood of τ², kept ≥ 0 (as metafor's rma)."""
-    tau2 = max(start, 0.0)
-    for _ in range(1000):
-        w = 1.0 / (vi + tau2)
-        sw = np.sum(w)
-        mu = np.sum(w * yi) / sw
-        r = yi - mu
-        if restricted:  # P = W − w wᵀ/Σw; Py = w·r; tr(P) and tr(PP) in closed form
-            tr_p = sw - np.sum(w**2) / sw
-            tr_pp = np.sum(w**2) - 2 * np.sum(w**3) / sw + (np.sum(w**2) / sw) ** 2
-            score = 0.5 * (np.sum((w * r) ** 2) - tr_p)
-            info = 0.5 * tr_pp
-        else:
-            score = 0.5 * (np.sum((w * r) ** 2) - sw)
-            info = 0.5 * np.sum(w**2)
-        new = max(0.0, tau2 + score / info)
-        if abs(new - tau2) < 1e-10 * max(1.0, tau2):
-            return new
-        tau2 = new
-    raise NoEstimate("the REML/ML iterations for tau² did not converge")
+def _maximise(yi: np.ndarray, vi: np.ndarray, restricted: bool) -> float:
+    """τ² ≥ 0 maximising the (restricted) likelihood: a scan over 0 and 400 log-spaced
+    values up to well beyond the data's spread, then Brent's method between the neighbours
+    of the best point (to ~1e-12). Fisher scoring, metafor's method, reaches the same
+    maximum when it converges, but can oscillate on sparse data."""
+    upper = 10.0 * max(float(np.var(yi)), float(np.max(vi))) + 1.0
+    grid = np.concatenate([[0.0], np.logspace(math.log10(upper) - 12, math.log10(upper), 400)])
+    values = np.array([_loglik(yi, vi, t, restricted) for t in grid])
+    j = int(np.argmax(values))
+    if j == 0:
+        return 0.0
+    lo, hi = grid[j - 1], grid[min(j + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(lambda t: -_loglik(yi, vi, t, restricted), bounds=(lo, hi),
+                                   method="bounded",
+                                   options={"xatol": 1e-13 * max(1.0, hi), "maxiter": 500})
+    best = float(res.x) if -res.fun >= values[j] else float(grid[j])
+    if best >= upper * (1 - 1e-9):
+        raise NoEstimate("the between-study variance has no finite maximum-likelihood estimate")
+    return best
 
 
 def tau2_pm(yi: np.ndarray, vi: np.ndarray) -> float:
@@ -115,7 +113,7 @@ def estimate_tau2(yi: np.ndarray, vi: np.ndarray, method: str) -> float:
     if method == "PM":
         return tau2_pm(yi, vi)
     if method in ("REML", "ML"):
-        return _scoring(yi, vi, restricted=method == "REML", start=tau2_dl(yi, vi))
+        return _maximise(yi, vi, restricted=method == "REML")
     raise ValueError(f"tau2_method must be one of {TAU2_METHODS}")
 
 
@@ -171,7 +169,13 @@ def inverse_variance(yi, vi, *, tau2_method: str = "REML", test: str = "z",
     if not (np.all(np.isfinite(yi)) and np.all(np.isfinite(vi)) and np.all(vi > 0)):
         raise NoEstimate("some studies have no finite estimate (a zero cell without a "
                          "continuity correction)")
-    tau2 = estimate_tau2(yi, vi, tau2_method)
+    random = tau2_method != "FE"
+    notes: tuple[str, ...] = ()
+    if random and k == 1:
+        tau2 = 0.0
+        notes = ("one study: the between-study variance cannot be estimated (set to 0)",)
+    else:
+        tau2 = estimate_tau2(yi, vi, tau2_method)
     pooled = _pool(yi, vi, tau2)
     se = pooled.se
     df = None
@@ -192,14 +196,13 @@ def inverse_variance(yi, vi, *, tau2_method: str = "REML", test: str = "z",
     w0 = 1.0 / vi
     q = generalised_q(yi, vi, 0.0)
     typical_v = (k - 1) * np.sum(w0) / (np.sum(w0) ** 2 - np.sum(w0**2)) if k > 1 else np.nan
-    random = tau2_method != "FE"
     if random:
         i2 = float(100 * tau2 / (tau2 + typical_v)) if k > 1 else 0.0
     else:
         i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
     half = crit * math.sqrt(tau2 + se**2)
     se_tau2 = None
-    if tau2_method in ("REML", "ML"):
+    if tau2_method in ("REML", "ML") and k > 1:
         w = pooled.weights
         sw = np.sum(w)
         info = (np.sum(w**2) - 2 * np.sum(w**3) / sw + (np.sum(w**2) / sw) ** 2
@@ -218,5 +221,5 @@ def inverse_variance(yi, vi, *, tau2_method: str = "REML", test: str = "z",
         prediction=(pooled.mu - half, pooled.mu + half) if random else None,
         q=q, q_df=k - 1, q_pval=float(stats.chi2.sf(q, k - 1)) if k > 1 else None, i2=i2,
         loglik=_loglik(yi, vi, tau2, restricted=False),
-        loglik_reml=_loglik(yi, vi, tau2, restricted=True),
+        loglik_reml=_loglik(yi, vi, tau2, restricted=True), notes=notes,
         extra={"tau2_method": tau2_method})
