@@ -22,7 +22,8 @@ import pandas as pd
 
 from bayesmeta.data import datasets
 from bayesmeta.data.binary import BinaryData, read_binary
-from bayesmeta.data.rates import RateData, is_rate_table, read_rates
+from bayesmeta.data.loading import load_data
+from bayesmeta.data.rates import RateData, read_rates
 from bayesmeta.errors import InputError
 from bayesmeta.inference.classical.analyses import classical_binary, classical_rates
 from bayesmeta.inference.classical.result import ClassicalFit
@@ -232,38 +233,8 @@ def load_rates(data: RateLike, *, subgroup: str | None = None,
     else:
         loaded = read_rates(datasets.resolve(data, kind="rates"), **read_options)
     if subgroup is not None:
-        loaded = _select_rates(loaded, subgroup_column, subgroup)
+        loaded = loaded.select(subgroup_column, subgroup)
     return loaded
-
-
-def _select_rates(data: RateData, column: str, value: str) -> RateData:
-    if column not in data.extra.columns:
-        have = ", ".join(data.extra.columns) or "none"
-        raise InputError(f"no column '{column}' to select on (extra columns: {have})",
-                         source=data.source)
-    keep = (data.extra[column].astype(str) == value).to_numpy()
-    if keep.sum() < 2:
-        raise InputError(f"{column} = '{value}' leaves {int(keep.sum())} studies; a "
-                         "meta-analysis needs at least two", source=data.source)
-    return RateData(tuple(s for s, k in zip(data.study, keep, strict=True) if k),
-                    data.events_t[keep], data.exposure_t[keep], data.events_c[keep],
-                    data.exposure_c[keep], data.extra.loc[keep].reset_index(drop=True),
-                    data.source, data.column_map)
-
-
-def load_data(data: DataLike | RateLike, **read_options) -> BinaryData | RateData:
-    """Binary or rate data, whichever the table holds (person-time columns mean rates)."""
-    if isinstance(data, (BinaryData, RateData)):
-        return data
-    if isinstance(data, pd.DataFrame):
-        source: pd.DataFrame | Path = data
-    else:
-        source = datasets.resolve(data)
-    table_options = {k: v for k, v in read_options.items() if k in ("sep", "encoding",
-                                                                     "columns")}
-    if is_rate_table(source, **table_options):
-        return read_rates(source, **table_options)
-    return read_binary(source, **read_options)
 
 
 def fit_rates(
@@ -338,13 +309,11 @@ def fit_classical(data: DataLike | RateLike, method: str = "REML", *,
     :mod:`bayesmeta.inference.classical`.
     """
     loaded = load_data(data)
-    if isinstance(loaded, RateData):
-        if subgroup is not None:
-            loaded = _select_rates(loaded, "subgroup", subgroup)
-        return classical_rates(loaded, method, measure=measure or "IRR", cc=cc, cc_to=cc_to,
-                               drop00=bool(drop00), test=test, level=level)
     if subgroup is not None:
         loaded = loaded.select("subgroup", subgroup)
+    if isinstance(loaded, RateData):
+        return classical_rates(loaded, method, measure=measure or "IRR", cc=cc, cc_to=cc_to,
+                               drop00=bool(drop00), test=test, level=level)
     return classical_binary(loaded, method, measure=measure or "OR", cc=cc, cc_to=cc_to,
                             cc_method=cc_method, drop00=True if drop00 is None else drop00,
                             test=test, level=level)

@@ -341,7 +341,7 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     if data is None:
         raise InputError("give a data file or bundled dataset name (or --list)",
                          source="DATA")
-    from bayesmeta import api
+    from bayesmeta.comparison import compare
     from bayesmeta.presentation.comparison_text import render_comparison
     from bayesmeta.presentation.outputs import write_csv, write_json
     from bayesmeta.presentation.progress import TerminalProgress
@@ -351,7 +351,7 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
         from bayesmeta.presentation.comparison_plot import plot_format
 
         plot_format(plot_path)
-    comparison = api.compare(
+    comparison = compare(
         data, methods=None if methods is None else methods.split(","), measure=measure,
         bayesian=not no_bayes, tau_prior=tau_prior, effect_prior=effect_prior, level=level,
         cc=cc, sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,

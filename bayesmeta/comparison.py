@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bayesmeta.data.binary import BinaryData
+from bayesmeta.data.loading import load_data
 from bayesmeta.data.rates import RateData
 from bayesmeta.errors import InputError
 from bayesmeta.inference.classical.analyses import classical_binary, classical_rates
@@ -313,12 +314,9 @@ def compare(data: Any, methods: Iterable[str] | None = None, *, measure: str | N
     the models fitted by MCMC. Sampler settings and priors go to every Bayesian model; the
     classical methods use ``level`` and continuity correction ``cc``.
     """
-    from bayesmeta.api import _select_rates, load_data
-
     loaded = load_data(data, **(read_options or {}))
     if subgroup is not None:
-        loaded = (loaded.select("subgroup", subgroup) if isinstance(loaded, BinaryData)
-                  else _select_rates(loaded, "subgroup", subgroup))
+        loaded = loaded.select("subgroup", subgroup)
     data_kind = "binary" if isinstance(loaded, BinaryData) else "rates"
     chosen = select_methods(methods, data_kind, measure=measure, bayesian=bayesian)
     if not 0 < level < 1:

@@ -51,3 +51,11 @@ def test_bad_rate_files_name_the_cell(tmp_path, text, fragments):
 def test_bundled_rates_are_refused_as_binary():
     with pytest.raises(InputError, match="holds rates data, not binary"):
         bm.load_binary("hart1999_warfarin")
+
+
+def test_rate_subgroups():
+    primary = bm.load_rates("hart1999_warfarin", subgroup="primary",
+                            subgroup_column="prevention")
+    assert primary.k == 5 and "EAFT" not in primary.study
+    with pytest.raises(InputError, match="leaves 1 studies"):
+        bm.load_rates("hart1999_warfarin", subgroup="secondary", subgroup_column="prevention")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from bayesmeta.data import cells
 from bayesmeta.data.table import Table, read_table
+from bayesmeta.errors import InputError
 
 RATE_COLUMNS = ("study", "events_t", "exposure_t", "events_c", "exposure_c")
 
@@ -59,6 +60,23 @@ class RateData:
     def pooled_control_rate(self) -> float:
         """All control-arm events over all control-arm person-time."""
         return float(self.events_c.sum() / self.exposure_c.sum())
+
+    def select(self, column: str, value: str) -> RateData:
+        """Keep the studies whose extra column ``column`` equals ``value`` (a subgroup)."""
+        if column not in self.extra.columns:
+            have = ", ".join(self.extra.columns) or "none"
+            raise InputError(f"no column '{column}' to select on (extra columns: {have})",
+                             source=self.source)
+        keep = (self.extra[column].astype(str) == value).to_numpy()
+        if keep.sum() < 2:
+            levels = ", ".join(sorted(set(self.extra[column].astype(str))))
+            raise InputError(
+                f"{column} = '{value}' leaves {int(keep.sum())} studies; a meta-analysis "
+                f"needs at least two (values present: {levels})", source=self.source)
+        return RateData(tuple(s for s, k in zip(self.study, keep, strict=True) if k),
+                        self.events_t[keep], self.exposure_t[keep], self.events_c[keep],
+                        self.exposure_c[keep], self.extra.loc[keep].reset_index(drop=True),
+                        self.source, self.column_map)
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame({"study": list(self.study), "events_t": self.events_t,
