@@ -149,6 +149,8 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
 
     DATA is a CSV file (study, events_t, n_t, events_c, n_c — or one row per arm:
     study, arm, events, n) or a bundled dataset name (see `bayesmeta data list`).
+    --likelihood conditional fits the non-central hypergeometric-normal model instead
+    (each trial's treatment-arm events given its total; no baselines, no baseline prior).
     """
     from bayesmeta import api
     from bayesmeta.presentation.binary_text import render_binary

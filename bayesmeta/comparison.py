@@ -175,7 +175,8 @@ def bayesian_row(name: str, label: str, effect: DrawsMarginal, effect_new: Draws
                          estimate=effect.median, lower=lo, upper=hi, pred_lower=plo,
                          pred_upper=phi, tau=tau.median, tau_lower=tlo, tau_upper=thi,
                          interval="95% CrI (posterior median)",
-                         prob_above_null=prob_above_null, note=note, detail=detail or {})
+                         prob_above_null=prob_above_null, note=note,
+                         detail={"n_draws": int(effect.flat.size), **(detail or {})})
 
 
 def _uninformative(data: BinaryData) -> int:

@@ -65,6 +65,8 @@ def render_comparison(comparison: Comparison, *, label: str | None = None) -> st
     bayes = [r for r in comparison.rows if r.kind == "bayesian" and r.ok]
     for r in bayes:
         if r.prob_above_null is not None and r.measure != "RD":
-            lines.append(f"{r.label}: P({r.measure} > 1) = {fmt_prob(r.prob_above_null)} "
+            shown = fmt_prob(r.prob_above_null, r.detail.get("n_draws"))
+            relation = "" if shown[0] in "<>" else "= "
+            lines.append(f"{r.label}: P({r.measure} > 1) {relation}{shown} "
                          f"({likelihood_words(r.prob_above_null)})")
     return "\n".join(lines)
