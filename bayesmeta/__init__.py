@@ -45,6 +45,21 @@ _LAZY = {
     "rank_plot": "bayesmeta.presentation.plots",
     "build_report": "bayesmeta.presentation.report",
     "write_report": "bayesmeta.presentation.report",
+    "fit_rates": "bayesmeta.api",
+    "load_rates": "bayesmeta.api",
+    "load_data": "bayesmeta.api",
+    "fit_classical": "bayesmeta.api",
+    "compare": "bayesmeta.api",
+    "read_rates": "bayesmeta.data.rates",
+    "RateData": "bayesmeta.data.rates",
+    "RateMetaResult": "bayesmeta.results.rates",
+    "ClassicalFit": "bayesmeta.inference.classical.result",
+    "Comparison": "bayesmeta.results.comparison",
+    "simulate_binary": "bayesmeta.data.simulate",
+    "simulate_rates": "bayesmeta.data.simulate",
+    "plot_comparison": "bayesmeta.presentation.comparison_plot",
+    "render_comparison": "bayesmeta.presentation.comparison_text",
+    "likelihood_words": "bayesmeta.presentation.text",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

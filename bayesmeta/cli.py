@@ -143,6 +143,10 @@ def fit() -> None:
               help="Also report P(OR > OR) (repeatable), e.g. --threshold 1.5.")
 @click.option("--baseline-risk", type=float,
               help="Control-arm risk for absolute effects [default: pooled control arms].")
+@click.option("--likelihood", type=click.Choice(["binomial", "conditional"]),
+              default="binomial", show_default=True,
+              help="binomial: binomial-normal model; conditional: each trial's treatment-arm "
+                   "events given its total (non-central hypergeometric), no baselines.")
 @_sampler_options
 @_output_options
 def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: str | None,
@@ -150,14 +154,16 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
                    subgroup_column: str, model_file: str | None, tau_prior: str | None,
                    effect_prior: str | None, baseline_prior: str | None,
                    thresholds: tuple[float, ...], baseline_risk: float | None,
-                   sampler: str, chains: int, draws: int, tune: int, seed: int,
-                   target_accept: float, cores: int | None, json_path: Path | None,
-                   csv_path: Path | None, save_path: Path | None, force: bool, quiet: bool,
-                   strict: bool) -> None:
+                   likelihood: str, sampler: str, chains: int, draws: int, tune: int,
+                   seed: int, target_accept: float, cores: int | None,
+                   json_path: Path | None, csv_path: Path | None, save_path: Path | None,
+                   force: bool, quiet: bool, strict: bool) -> None:
     """Binomial-normal meta-analysis of two-arm event counts (rare adverse events).
 
     DATA is a CSV file (study, events_t, n_t, events_c, n_c — or one row per arm:
     study, arm, events, n) or a bundled dataset name (see `bayesmeta data list`).
+    --likelihood conditional fits the non-central hypergeometric-normal model instead
+    (each trial's treatment-arm events given its total; no baselines, no baseline prior).
     """
     from bayesmeta import api
     from bayesmeta.presentation.binary_text import render_binary
@@ -173,7 +179,7 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
         binary, model=model_file, tau_prior=tau_prior, effect_prior=effect_prior,
         baseline_prior=baseline_prior, sampler=sampler, chains=chains, draws=draws,
         tune=tune, seed=seed, target_accept=target_accept, cores=cores,
-        thresholds=thresholds, baseline_risk=baseline_risk,
+        thresholds=thresholds, baseline_risk=baseline_risk, likelihood=likelihood,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
     res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
@@ -197,14 +203,26 @@ def _write_outputs(res: Any, json_path: Path | None, csv_path: Path | None,
         click.echo(f"Wrote {save_path}")
 
 
+#: CSV row labels of the probabilities in each result's JSON (``{c}``: a threshold).
+PROBABILITY_LABELS = {
+    "or_gt_1": "P(OR>1)", "or_gt": "P(OR>{c})", "or_new_gt": "P(OR_new>{c})",
+    "rr_gt_1": "P(RR>1)", "rr_gt": "P(RR>{c})", "rr_new_gt": "P(RR_new>{c})",
+    "mu_gt_0": "P(mu>0)", "mu_gt": "P(mu>{c})",
+    "theta_new_gt_0": "P(theta_new>0)", "theta_new_gt": "P(theta_new>{c})",
+}
+
+
 def _summary_with_probabilities(res: Any):
     import pandas as pd
 
     table = res.summary()
-    probs = res.probabilities()
-    rows = {"P(OR>1)": probs["or_gt_1"], "P(theta_new>0)": probs["theta_new_gt_0"]}
-    rows.update({f"P(OR>{c})": p for c, p in probs.get("or_gt", {}).items()})
-    rows.update({f"P(OR_new>{c})": p for c, p in probs.get("or_new_gt", {}).items()})
+    rows: dict[str, float] = {}
+    for key, value in res.probabilities().items():
+        label = PROBABILITY_LABELS.get(key, f"P({key})")
+        if isinstance(value, dict):
+            rows.update({label.format(c=c): p for c, p in value.items()})
+        elif value is not None:
+            rows[label] = value
     extra = pd.DataFrame({"mean": list(rows.values())}, index=pd.Index(list(rows),
                                                                        name="quantity"))
     return pd.concat([table, extra])
@@ -307,7 +325,7 @@ def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
     click.echo(render_effects(res, label=label))
-    _write_effects_outputs(res, json_path, csv_path, save_path, force)
+    _write_outputs(res, json_path, csv_path, save_path, force)
     if res.diagnostics is not None:
         _report_diagnostics(res.diagnostics, strict)
 
@@ -360,32 +378,63 @@ def fit_continuous_cmd(data: str, measure: str, outcome_type: str | None, layout
         progress=TerminalProgress(enabled=not quiet), read_options=read_options)
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
     click.echo(render_effects(res, label=label))
-    _write_effects_outputs(res, json_path, csv_path, save_path, force)
+    _write_outputs(res, json_path, csv_path, save_path, force)
     if res.diagnostics is not None:
         _report_diagnostics(res.diagnostics, strict)
 
 
-def _write_effects_outputs(res: Any, json_path: Path | None, csv_path: Path | None,
-                           save_path: Path | None, force: bool) -> None:
-    import pandas as pd
+@fit.command("rates")
+@click.argument("data")
+@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+              help="Map a column, e.g. --col exposure_t=py_msc (repeatable).")
+@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
+@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
+@click.option("--subgroup-column", default="subgroup", show_default=True)
+@click.option("--model", "model_file",
+              help="Model file: a bundled name (poisson_normal) or a TOML path.")
+@click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 [default].")
+@click.option("--effect-prior", help="Prior of the pooled log rate ratio [normal:0:2.82].")
+@click.option("--baseline-prior", help="Prior of study log event rates [normal:0:10].")
+@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="RR",
+              help="Also report P(rate ratio > RR) (repeatable).")
+@click.option("--baseline-rate", type=float,
+              help="Control-arm events per unit of person-time for absolute effects "
+                   "[default: pooled control arms].")
+@_sampler_options
+@_output_options
+def fit_rates_cmd(data: str, columns: tuple[str, ...], sep: str, encoding: str,
+                  subgroup: str | None, subgroup_column: str, model_file: str | None,
+                  tau_prior: str | None, effect_prior: str | None, baseline_prior: str | None,
+                  thresholds: tuple[float, ...], baseline_rate: float | None, sampler: str,
+                  chains: int, draws: int, tune: int, seed: int, target_accept: float,
+                  cores: int | None, json_path: Path | None, csv_path: Path | None,
+                  save_path: Path | None, force: bool, quiet: bool, strict: bool) -> None:
+    """Poisson-normal meta-analysis of events over person-time (adverse-event rates).
 
-    from bayesmeta.presentation.outputs import write_csv, write_json
+    DATA is a CSV file with one row per study — study, events_t, exposure_t, events_c,
+    exposure_c (person-time, e.g. person-years; metafor's x1i, t1i, x2i, t2i work too) —
+    or a bundled dataset name (see `bayesmeta data list`).
+    """
+    from bayesmeta import api
+    from bayesmeta.presentation.progress import TerminalProgress
+    from bayesmeta.presentation.rates_text import render_rates
 
-    if json_path:
-        write_json(res.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
-    if csv_path:
-        probs = res.probabilities()
-        rows = {"P(mu>0)": probs["mu_gt_0"], "P(theta_new>0)": probs["theta_new_gt_0"]}
-        rows.update({f"P(mu>{c})": p for c, p in probs.get("mu_gt", {}).items()})
-        rows.update({f"P(theta_new>{c})": p for c, p in probs.get("theta_new_gt", {}).items()})
-        extra = pd.DataFrame({"mean": list(rows.values())},
-                             index=pd.Index(list(rows), name="quantity"))
-        write_csv(pd.concat([res.summary(), extra]), csv_path, force=force)
-        click.echo(f"Wrote {csv_path}")
-    if save_path:
-        res.to_netcdf(save_path, force=force)
-        click.echo(f"Wrote {save_path}")
+    _check_outputs(force, json_path, csv_path, save_path)
+    rates = api.load_rates(data, subgroup=subgroup, subgroup_column=subgroup_column,
+                           columns=_parse_columns(columns), sep=sep, encoding=encoding)
+    res = api.fit_rates(
+        rates, model=model_file, tau_prior=tau_prior, effect_prior=effect_prior,
+        baseline_prior=baseline_prior, sampler=sampler, chains=chains, draws=draws,
+        tune=tune, seed=seed, target_accept=target_accept, cores=cores,
+        thresholds=thresholds, baseline_rate=baseline_rate,
+        progress=TerminalProgress(enabled=not quiet))
+    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    click.echo(render_rates(res, label=label))
+    _write_outputs(res, json_path, csv_path, save_path, force)
+    _report_diagnostics(res.diagnostics, strict)
+
+
 # -- show ------------------------------------------------------------------------------
 @cli.command("show")
 @click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
@@ -408,6 +457,94 @@ def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: b
     click.echo(render_result(res))
     _write_outputs(res, json_path, csv_path, None, force)
     _report_diagnostics(res.diagnostics, strict=False)
+
+
+# -- compare -----------------------------------------------------------------------------
+@cli.command("compare")
+@click.argument("data", required=False)
+@click.option("--methods", help="Comma-separated method names (see --list), or 'all' "
+                                "[default: the teaching set for the data and measure].")
+@click.option("--measure", type=click.Choice(["OR", "RR", "RD", "IRR", "all"]),
+              help="Effect measure [default: OR for events, IRR for rates; all = every "
+                   "measure].")
+@click.option("--no-bayes", "no_bayes", is_flag=True,
+              help="Only the classical methods (no MCMC; takes about a second).")
+@click.option("--list", "list_methods", is_flag=True, help="List the methods and exit.")
+@click.option("--tau-prior", help="Heterogeneity prior of every Bayesian model.")
+@click.option("--effect-prior", help="Prior of the pooled effect of every Bayesian model.")
+@click.option("--cc", type=float, default=0.5, show_default=True,
+              help="Continuity correction of the inverse-variance methods.")
+@click.option("--level", type=float, default=0.95, show_default=True,
+              help="Confidence level of the classical intervals.")
+@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
+@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+              help="Map a column, e.g. --col events_t=deaths_msc (repeatable).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the forest-style comparison plot (.png, .pdf, .svg).")
+@_sampler_options
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every method's result as JSON (see docs/json.md).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the comparison table as CSV.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_bayes: bool,
+                list_methods: bool, tau_prior: str | None, effect_prior: str | None,
+                cc: float, level: float, subgroup: str | None, columns: tuple[str, ...],
+                plot_path: Path | None, sampler: str, chains: int, draws: int, tune: int,
+                seed: int, target_accept: float, cores: int | None, json_path: Path | None,
+                csv_path: Path | None, force: bool, quiet: bool) -> None:
+    """Every classical method and every Bayesian model on the same data, in one table.
+
+    DATA: two-arm event counts or events over person-time (CSV or bundled name). The
+    classical methods (Mantel-Haenszel, Peto, inverse variance with DerSimonian-Laird,
+    REML and Paule-Mandel, Hartung-Knapp intervals, the binomial-normal GLMM) are shown as
+    comparators with what each does to zero cells; the Bayesian models use exact
+    likelihoods.
+    """
+    from bayesmeta.comparison import METHODS
+    from bayesmeta.errors import InputError
+    from bayesmeta.presentation.text import table
+
+    if list_methods:
+        rows = [[m.name, m.kind, m.data_kind, m.measure, m.label, m.zeros]
+                for m in METHODS.values()]
+        click.echo(table(rows, header=["name", "kind", "data", "measure", "method",
+                                       "zero cells"], align="llllll", indent=0))
+        return
+    if data is None:
+        raise InputError("give a data file or bundled dataset name (or --list)",
+                         source="DATA")
+    from bayesmeta.comparison import compare
+    from bayesmeta.presentation.comparison_text import render_comparison
+    from bayesmeta.presentation.outputs import write_csv, write_json
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    _check_outputs(force, json_path, csv_path, plot_path)
+    if plot_path:
+        from bayesmeta.presentation.comparison_plot import plot_format
+
+        plot_format(plot_path)
+    comparison = compare(
+        data, methods=None if methods is None else methods.split(","), measure=measure,
+        bayesian=not no_bayes, tau_prior=tau_prior, effect_prior=effect_prior, level=level,
+        cc=cc, sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
+        target_accept=target_accept, cores=cores, subgroup=subgroup,
+        progress=TerminalProgress(enabled=not quiet),
+        read_options={"columns": _parse_columns(columns)} if columns else None)
+    label = data if subgroup is None else f"{data} [subgroup = {subgroup}]"
+    click.echo(render_comparison(comparison, label=label))
+    if json_path:
+        write_json(comparison.to_dict(), json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    if csv_path:
+        write_csv(comparison.table(), csv_path, force=force)
+        click.echo(f"Wrote {csv_path}")
+    if plot_path:
+        from bayesmeta.presentation.comparison_plot import plot_comparison
+
+        plot_comparison(comparison, plot_path, force=force, title=label)
+        click.echo(f"Wrote {plot_path}")
 
 
 # -- data ------------------------------------------------------------------------------

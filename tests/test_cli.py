@@ -125,7 +125,9 @@ def test_fit_writes_json_csv_netcdf(tmp_path):
     result = run("fit", "binary", "crins2014_ar", "--threshold", "0.5", "--json", str(js),
                  "--csv", str(cs), "--save", str(nc), *FAST)
     assert result.exit_code == 0, result.output
-    assert "P(OR > 1)" in result.output and "Diagnostics" in result.output
+    assert "P(OR > 1)" in result.output
+    # the diagnostics are always reported; on these short runs they may or may not pass
+    assert "Diagnostics: OK" in result.output or "SAMPLER PROBLEMS" in result.output
     doc = json.loads(js.read_text())
     for name in ("log_or", "or", "tau", "theta_new"):
         assert set(doc[name]) >= {"mean", "sd", "median", "q025", "q975"}

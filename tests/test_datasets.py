@@ -14,7 +14,7 @@ def test_registry_files_exist_and_are_cited():
     for ds in registry().values():
         assert ds.path.is_file(), ds.path
         assert ds.citation and ds.title and ds.kind in {"binary", "effects", "continuous",
-                                                        "longitudinal"}
+                                                        "longitudinal", "rates"}
         assert ds.path.name in (DATA / "SOURCES.md").read_text()
 
 

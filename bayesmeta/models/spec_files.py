@@ -27,6 +27,8 @@ from bayesmeta.resources import bundled_dir
 MODEL_PRIOR_SLOTS: dict[str, dict[str, str]] = {
     "binomial_normal": {"baseline": "real", "effect": "real", "tau": "positive"},
     "nnhm": {"mu": "real", "tau": "positive"},
+    "conditional_hypergeometric": {"effect": "real", "tau": "positive"},
+    "poisson_normal": {"baseline": "real", "effect": "real", "tau": "positive"},
 }
 
 

@@ -30,28 +30,36 @@ def diagnostics_text(diag: Diagnostics) -> str:
     return "\n".join(out)
 
 
+HEADERS = {
+    "binomial_normal": "binomial-normal random-effects meta-analysis (exact binomial "
+                       "likelihood)",
+    "conditional_hypergeometric": "conditional (non-central hypergeometric)-normal "
+                                  "random-effects meta-analysis (exact conditional likelihood)",
+}
+PRIOR_ROWS = {"baseline": ("study baselines", "mu[study]"), "effect": ("pooled log OR", "theta"),
+              "tau": ("heterogeneity", "tau")}
+
+
 def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
     d = res.data
     n_draws = res.settings.chains * res.settings.draws
-    lines = ["bayesmeta — binomial-normal random-effects meta-analysis "
-             "(exact binomial likelihood)", RULE]
+    lines = ["bayesmeta — " + HEADERS.get(res.model, res.model), RULE]
     zero = [s for s, z in zip(d.study, d.any_zero, strict=True) if z]
     dz = [s for s, z in zip(d.study, d.double_zero, strict=True) if z]
     lines.append(f"Data: {label or d.source} — {d.k} studies; events {int(d.events_t.sum())}"
                  f"/{int(d.n_t.sum())} under treatment, {int(d.events_c.sum())}/"
                  f"{int(d.n_c.sum())} under control")
+    kept = ("all kept" if res.model != "conditional_hypergeometric" else
+            "double-zero trials carry no information in the conditional likelihood")
     lines.append(f"      {len(zero)} with a zero cell, {len(dz)} double-zero"
-                 f"{' (' + ', '.join(dz) + ')' if dz else ''}; all kept, "
+                 f"{' (' + ', '.join(dz) + ')' if dz else ''}; {kept}, "
                  "no continuity correction")
     if d.column_map:
         lines.append("      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in
                                                           d.column_map.items()))
     lines += ["", "Priors"]
-    p = res.priors
-    lines.append(table([["study baselines", "mu[study]", "~ " + p.baseline.describe()],
-                        ["pooled log OR", "theta", "~ " + p.effect.describe()],
-                        ["heterogeneity", "tau", "~ " + p.tau.describe()]],
-                       align="lll"))
+    lines.append(table([[*PRIOR_ROWS[slot], "~ " + prior.describe()]
+                        for slot, prior in res.priors.as_dict().items()], align="lll"))
     lines += ["", "Pooled estimates"]
     s = {name: res.posterior(name).summary(with_mcse=False) for name in
          ("or", "log_or", "tau", "or_new", "theta_new")}

@@ -73,7 +73,9 @@ class Prior:
         if self.fam.pymc is None:
             raise InputError(f"the prior '{self.spec}' is improper and can only be used with "
                              "exact methods (--method exact), not MCMC")
-        return self.fam.pymc(name, *self.params, **kwargs)
+        # float64 numpy scalars: PyTensor would store a "round" Python float such as 10.0
+        # as a float32 constant, and compute e.g. log(sigma) in single precision
+        return self.fam.pymc(name, *(np.float64(p) for p in self.params), **kwargs)
 
     def dist(self):
         """A frozen scipy-like distribution (logpdf, pdf, cdf, ppf, rvs); None if improper."""

@@ -1,0 +1,201 @@
+"""The result of a Poisson–normal meta-analysis of event rates over person-time.
+
+``RateMetaResult`` answers the same questions as
+:class:`~bayesmeta.results.binary.BinaryMetaResult`, on the rate scale:
+
+* ``posterior(name)`` for ``log_rr``, ``rr`` (incidence rate ratio), ``tau``, ``theta_new``,
+  ``rr_new``;
+* ``prob_harm(threshold=1.0, predictive=False)`` — P(RR > threshold);
+* ``rate_difference(per=1000)`` — extra events per ``per`` units of person-time at the
+  baseline (control) rate: λ₀·(RR − 1), draw by draw;
+* ``study_effects()``, ``summary()``, ``to_dict()`` (the ``--json`` document), ``to_netcdf``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesmeta.data.rates import RateData
+from bayesmeta.errors import InputError
+from bayesmeta.files import write_with
+from bayesmeta.inference.diagnostics import Diagnostics
+from bayesmeta.inference.sampling import SamplerSettings
+from bayesmeta.models.poisson_exposure import NAME as MODEL_NAME
+from bayesmeta.models.poisson_exposure import PoissonNormalPriors
+from bayesmeta.results.binary import _clean, _records
+from bayesmeta.results.marginal import DrawsMarginal
+from bayesmeta.results.versions import software_versions
+
+SCHEMA = "bayesmeta.fit.rates/1"
+
+QUANTITIES = {
+    "log_rr": ("theta", None),
+    "rr": ("theta", np.exp),
+    "tau": ("tau", None),
+    "theta_new": ("theta_new", None),
+    "rr_new": ("theta_new", np.exp),
+}
+
+
+@dataclass(frozen=True)
+class BaselineRate:
+    """The control-arm event rate used for absolute effects, and where it came from."""
+
+    value: float
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "source": self.source}
+
+
+def default_baseline_rate(data: RateData) -> BaselineRate:
+    events, time = int(data.events_c.sum()), float(data.exposure_c.sum())
+    if events == 0:
+        return BaselineRate(0.5 / time, f"no control-arm events in {time:g} person-time; "
+                            "0.5/T used — give --baseline-rate")
+    return BaselineRate(events / time, f"pooled control arms ({events} events / {time:g})")
+
+
+@dataclass(frozen=True, eq=False)
+class RateMetaResult:
+    """A fitted Poisson–normal meta-analysis (see the module docstring)."""
+
+    data: RateData
+    priors: PoissonNormalPriors
+    settings: SamplerSettings
+    idata: xr.DataTree
+    diagnostics: Diagnostics
+    thresholds: tuple[float, ...] = ()
+    baseline: BaselineRate | None = None
+    model: str = MODEL_NAME
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def posterior_tree(self) -> xr.DataTree:
+        return self.idata["posterior"]
+
+    def posterior(self, name: str) -> DrawsMarginal:
+        """The posterior of ``log_rr``, ``rr``, ``tau``, ``theta_new`` or ``rr_new``."""
+        if name not in QUANTITIES:
+            raise InputError(f"unknown quantity '{name}'; known: {', '.join(QUANTITIES)}")
+        var, func = QUANTITIES[name]
+        draws = np.asarray(self.posterior_tree[var].transpose("chain", "draw").values)
+        return DrawsMarginal(name, draws if func is None else func(draws))
+
+    def prob_harm(self, threshold: float = 1.0, *, predictive: bool = False) -> float:
+        """P(RR > threshold) — or, with ``predictive``, the same for a new study's RR."""
+        if not threshold > 0:
+            raise InputError(f"a rate-ratio threshold must be greater than 0 (got "
+                             f"{threshold})", source="--threshold")
+        return self.posterior("theta_new" if predictive else "log_rr").sf(math.log(threshold))
+
+    @property
+    def baseline_rate(self) -> BaselineRate:
+        return self.baseline or default_baseline_rate(self.data)
+
+    def rate_difference(self, *, predictive: bool = False, per: float = 1000) -> DrawsMarginal:
+        """Extra events per ``per`` units of person-time (treatment − control) at the
+        baseline rate: λ₀·(RR − 1)·per."""
+        log_rr = self.posterior("theta_new" if predictive else "log_rr").draws
+        name = f"rate_difference_per_{per:g}" + ("_new" if predictive else "")
+        return DrawsMarginal(name, per * self.baseline_rate.value * np.expm1(log_rr))
+
+    def study_effects(self) -> pd.DataFrame:
+        """Per study: events and person-time, observed log RR (none with a zero count),
+        shrunken log RR."""
+        d = self.data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            observed = (np.log(d.events_t / d.exposure_t) - np.log(d.events_c / d.exposure_c))
+            se = np.sqrt(1 / d.events_t + 1 / d.events_c)
+        zero = d.any_zero
+        theta = self.posterior_tree["theta_study"].transpose("chain", "draw", "study").values
+        flat = theta.reshape(-1, d.k)
+        q = np.quantile(flat, [0.025, 0.5, 0.975], axis=0)
+        return pd.DataFrame({
+            "study": list(d.study), "events_t": d.events_t, "exposure_t": d.exposure_t,
+            "events_c": d.events_c, "exposure_c": d.exposure_c,
+            "observed_log_rr": np.where(zero, np.nan, observed),
+            "observed_se": np.where(zero, np.nan, se),
+            "log_rr_mean": flat.mean(axis=0), "log_rr_sd": flat.std(axis=0, ddof=1),
+            "log_rr_median": q[1], "log_rr_q025": q[0], "log_rr_q975": q[2],
+            "rr_median": np.exp(q[1]), "rr_q025": np.exp(q[0]), "rr_q975": np.exp(q[2]),
+        })
+
+    def summary(self) -> pd.DataFrame:
+        rows = [{"quantity": name, **self.posterior(name).summary(with_mcse=False)}
+                for name in QUANTITIES]
+        for predictive in (False, True):
+            rd = self.rate_difference(predictive=predictive)
+            rows.append({"quantity": rd.name, **rd.summary(with_mcse=False)})
+        return pd.DataFrame(rows).set_index("quantity")
+
+    def probabilities(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rr_gt_1": self.prob_harm(1.0),
+                               "theta_new_gt_0": self.prob_harm(1.0, predictive=True)}
+        if self.thresholds:
+            out["rr_gt"] = {f"{c:g}": self.prob_harm(c) for c in self.thresholds}
+            out["rr_new_gt"] = {f"{c:g}": self.prob_harm(c, predictive=True)
+                                for c in self.thresholds}
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document (schema ``bayesmeta.fit.rates/1``, see docs/json.md)."""
+        d = self.data
+        out: dict[str, Any] = {
+            "schema": SCHEMA,
+            "model": self.model,
+            "data": {
+                "source": d.source, "n_studies": d.k, "studies": list(d.study),
+                "double_zero_studies": [s for s, z in zip(d.study, d.double_zero,
+                                                          strict=True) if z],
+                "events_t": int(d.events_t.sum()), "exposure_t": float(d.exposure_t.sum()),
+                "events_c": int(d.events_c.sum()), "exposure_c": float(d.exposure_c.sum()),
+                "column_map": dict(d.column_map),
+            },
+        }
+        for name in QUANTITIES:
+            out[name] = self.posterior(name).summary()
+        out["baseline_rate"] = self.baseline_rate.to_dict()
+        out["rate_difference_per_1000"] = self.rate_difference().summary()
+        out["rate_difference_per_1000_new"] = self.rate_difference(predictive=True).summary()
+        out["probabilities"] = self.probabilities()
+        out["studies"] = _records(self.study_effects())
+        out["diagnostics"] = self.diagnostics.to_dict()
+        out["settings"] = self.settings_dict()
+        return _clean(out)
+
+    def settings_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "priors": {k: p.to_dict() for k, p in self.priors.as_dict().items()},
+            "sampler": self.settings.to_dict(),
+            "seed": self.settings.seed,
+            "thresholds": list(self.thresholds),
+            "baseline_rate": self.baseline_rate.to_dict(),
+            "versions": software_versions(),
+        }
+
+    def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
+        """Save posterior, sampler statistics, the data and all settings as NetCDF."""
+        d = self.data
+        data_ds = xr.Dataset(
+            {name: ("study", getattr(d, name)) for name in ("events_t", "exposure_t",
+                                                           "events_c", "exposure_c")},
+            coords={"study": list(d.study)})
+        tree = self.idata.copy()
+        tree["observed_data"] = xr.DataTree(data_ds)
+        tree.attrs.update({
+            "bayesmeta_schema": SCHEMA,
+            "bayesmeta_model": self.model,
+            "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
+            "bayesmeta_data_source": d.source,
+        })
+        return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
