@@ -23,6 +23,11 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "fit_longitudinal": "bayesmeta.api",
+    "load_longitudinal": "bayesmeta.api",
+    "read_longitudinal": "bayesmeta.data.longitudinal",
+    "LongitudinalData": "bayesmeta.data.longitudinal",
+    "LongitudinalMetaResult": "bayesmeta.results.longitudinal",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

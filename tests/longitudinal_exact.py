@@ -159,6 +159,14 @@ class Posterior:
         lo, hi = m.min() - 10 * s.max(), m.max() + 10 * s.max()
         return float(optimize.brentq(cdf, lo, hi, xtol=1e-10))
 
+    def mu_mcse(self, k: int, p: float) -> float:
+        """MC error of a μ_k quantile: sqrt(p(1 − p)/ESS) / density (conservative: the
+        mixture over draws is Rao-Blackwellised, which only reduces the error)."""
+        q = self.mu_quantile(k, p)
+        m, s = self.mu_mean[:, k], self.mu_sd[:, k]
+        density = float(np.sum(self.weights * stats.norm.pdf((q - m) / s) / s))
+        return math.sqrt(p * (1 - p) / self.ess) / density
+
     def mcse_quantile(self, values: np.ndarray, p: float) -> float:
         """Normal-approximation MC error of a weighted quantile, using the weights' ESS."""
         q = self.quantile(values, p)
