@@ -275,6 +275,10 @@ def fit_longitudinal(
                                      lkj_eta=lkj_eta, rho_within=rho_within)
     settings = SamplerSettings(sampler=sampler, chains=chains, draws=draws, tune=tune,
                                seed=seed, target_accept=target_accept, cores=cores)
+    if settings.resolved_sampler in ("numpyro", "blackjax"):
+        raise InputError("the longitudinal model's likelihood is a numba operation that JAX "
+                         "samplers cannot run; use --sampler nutpie (default) or pymc",
+                         source="--sampler")
     if lower_is_better is None and "lower_is_better" in defaults:
         lower_is_better = bool(defaults["lower_is_better"])
     direction = None if lower_is_better is None else ("lower" if lower_is_better else "higher")

@@ -163,6 +163,9 @@ def read_longitudinal(
     """
     if measure not in MEASURES:
         raise InputError(f"unknown measure '{measure}' (use MD or SMD)", source="--measure")
+    if missing_time is not None and not (np.isfinite(missing_time) and missing_time >= 0):
+        raise InputError(f"must be a non-negative number (got {missing_time:g})",
+                         source="--missing-time")
     table = read_table(data, sep=sep, encoding=encoding, columns=columns)
     table = _filter(table, where or {})
     if time_col is not None and time_col != "time":
@@ -377,9 +380,6 @@ def _time_values(table: Table, positions: np.ndarray, missing_time: float | None
                 "missing time; every row needs one (for an open-ended follow-up such as "
                 "'> 12 months', choose a time with --missing-time and report it)",
                 source=table.source, row=table.row_of(i), column=shown_name)
-        if not (np.isfinite(missing_time) and missing_time >= 0):
-            raise InputError(f"must be a non-negative number (got {missing_time:g})",
-                             source="--missing-time")
         time = np.where(np.isnan(time), float(missing_time), time)
         notes.append(f"{empty.size} row(s) without a time in column '{shown_name}' placed "
                      f"at the assumed time {missing_time:g}{' ' + unit if unit else ''} (an "
