@@ -292,7 +292,7 @@ def fit_longitudinal(
     idata, times = sample_model(model_obj, settings, progress)
     t1 = time.perf_counter()
     posterior = idata["posterior"].to_dataset()
-    derived = derived_draws(loaded, options, priors, posterior, settings.seed)
+    derived = derived_draws(loaded, options, posterior, settings.seed)
     idata["posterior"] = xr.DataTree(xr.merge([posterior, derived]))
     names = [n for n in free_parameter_names(loaded, priors, options) if n != "corr_cpc01"]
     if options.structure == "un" and loaded.n_times > 1:

@@ -363,7 +363,7 @@ def data_show(name: str) -> None:
     ds = get_dataset(name)
     frame = pd.read_csv(ds.path)
     wide_text = [c for c in frame.columns if c in {"source", "notes", "outcome_as_reported",
-                                                   "condition", "population"}]
+                                                   "condition", "population", "source_quote"}]
     click.echo(f"{ds.name}: {ds.title}\nOutcome: {ds.outcome}\nKind: {ds.kind}   "
                f"File: {ds.path}\nSource: {ds.citation}")
     if ds.notes:

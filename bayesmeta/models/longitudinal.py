@@ -440,32 +440,44 @@ def conditional_study_effects(data: LongitudinalData, options: LongitudinalOptio
     conditional normal given the data and each posterior draw: shape (n, k, K).
 
     θ_i | y_i ~ N(μ + Σ_{·O} V⁻¹ (y_i − μ_O), Σ − Σ_{·O} V⁻¹ Σ_{O·}), V = Σ_OO + S_i.
+    Vectorised over draws and over the studies of a group, in chunks of bounded memory.
     """
     times = data.times
     n, n_times = len(draws["mu"]), len(times)
     tau = tau_by_time(draws, n_times)
     sigma = between_correlation(options, times, draws) * tau[:, :, None] * tau[:, None, :]
     mu = draws["mu"]
+    rho = np.asarray(rho_w, float)[:, None, None, None]
     out = np.empty((n, data.k, n_times))
+    chunk = max(1, int(2e6 // (n * n_times * n_times)))
     for g in study_groups(data):
-        for j, s in enumerate(g.studies):
-            obs = g.time_index[j]
-            se = g.se[j]
-            s_within = within_correlation(options.within, times[obs], rho_w) * np.outer(se, se)
-            v = sigma[:, obs][:, :, obs] + s_within
-            cross = sigma[:, :, obs]  # (n, K, m)
-            gain = np.linalg.solve(v, np.swapaxes(cross, 1, 2))  # V⁻¹ Σ_{O·}: (n, m, K)
-            resid = g.y[j][None, :] - mu[:, obs]
-            mean = mu + np.einsum("nm,nmk->nk", resid, gain)
-            cov = sigma - np.einsum("nkm,nml->nkl", cross, gain)
-            out[:, s, :] = mean + _mvn_noise(cov, rng)
+        eye = np.eye(g.m)
+        for start in range(0, len(g.studies), chunk):
+            part = slice(start, start + chunk)
+            idx, y, se = g.time_index[part], g.y[part], g.se[part]
+            gap = np.abs(times[idx][:, :, None] - times[idx][:, None, :])
+            corr_w = eye + (1 - eye) * (rho if options.within == "cs"
+                                        else rho ** np.where(gap == 0, 1.0, gap))
+            s_within = corr_w * (se[:, :, None] * se[:, None, :])
+            v = sigma[:, idx[:, :, None], idx[:, None, :]] + s_within  # (n, s, m, m)
+            cross = np.moveaxis(sigma[:, :, idx], 1, 3)  # Σ_{·O}: (n, s, m, K)
+            gain = np.linalg.solve(v, cross)  # V⁻¹ Σ_{O·}: (n, s, m, K)
+            resid = y[None] - mu[:, idx]  # (n, s, m)
+            mean = mu[:, None, :] + np.einsum("nsm,nsmk->nsk", resid, gain)
+            cov = sigma[:, None] - np.einsum("nsmk,nsml->nskl", cross, gain)
+            out[:, g.studies[part], :] = mean + _mvn_noise(cov, rng)
     return out
 
 
 def _mvn_noise(cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One N(0, cov) draw per matrix in ``cov`` (n, K, K), via a symmetric square root so a
-    numerically semi-definite conditional covariance (a time observed very precisely) is
-    handled."""
-    values, vectors = np.linalg.eigh(0.5 * (cov + np.swapaxes(cov, 1, 2)))
-    root = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
-    return np.einsum("nkl,nl->nk", root, rng.standard_normal(cov.shape[:2]))
+    """One N(0, cov) draw per matrix in ``cov`` (..., K, K): by Cholesky, or — when a
+    conditional covariance is numerically only semi-definite (a time observed very
+    precisely) — by a symmetric square root with negative rounding errors set to 0."""
+    z = rng.standard_normal(cov.shape[:-1])
+    cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
+    try:
+        root = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(cov)
+        root = vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
+    return np.einsum("...kl,...l->...k", root, z)

@@ -13,9 +13,9 @@
 * ``effects()`` — one row per time; ``study_effects()`` — observed and shrunken effects per
   study and time; ``summary()``, ``to_dict()`` (the ``--json`` document), ``to_netcdf()``.
 
-Derived draws (θ_new, the correlation matrix, study-level θ) are computed once from the
-posterior draws with a random generator seeded from the fit's seed, so the same inputs
-give the same numbers.
+Derived draws (θ_new, the correlation matrix; study-level θ on first use) are computed
+from the posterior draws with random generators seeded from the fit's seed, so the same
+inputs give the same numbers.
 """
 
 from __future__ import annotations
@@ -58,33 +58,52 @@ PER_TIME = ("mu", "theta_new", "tau")
 DERIVED_SEED_OFFSET = 7919
 
 
-def derived_draws(data: LongitudinalData, options: LongitudinalOptions,
-                  priors: LongitudinalPriors, posterior: xr.Dataset,
-                  seed: int) -> xr.Dataset:
-    """θ_new[time], corr[time, time2], theta[study, time] (and rho_within) from the draws."""
-    chains, draws_n = posterior.sizes["chain"], posterior.sizes["draw"]
-    n = chains * draws_n
-    flat = {str(v): np.asarray(posterior[v].transpose("chain", "draw", ...).values)
+def _flat_draws(posterior: xr.Dataset) -> dict[str, np.ndarray]:
+    n = posterior.sizes["chain"] * posterior.sizes["draw"]
+    return {str(v): np.asarray(posterior[v].transpose("chain", "draw", ...).values)
             .reshape(n, *posterior[v].shape[2:]) for v in posterior.data_vars}
+
+
+def derived_draws(data: LongitudinalData, options: LongitudinalOptions,
+                  posterior: xr.Dataset, seed: int) -> xr.Dataset:
+    """θ_new[time] (a new study), corr[time, time2] and tau_time[time] from the draws."""
+    chains, draws_n = posterior.sizes["chain"], posterior.sizes["draw"]
+    flat = _flat_draws(posterior)
     rng = np.random.default_rng(seed + DERIVED_SEED_OFFSET)
     times = data.times
-    rho_w = (np.full(n, float(priors.rho_within)) if priors.rho_within_fixed
-             else flat["rho_within"])
     theta_new = new_study_effects(options, times, flat, rng)
     corr = between_correlation(options, times, flat)
-    theta = conditional_study_effects(data, options, flat, rho_w, rng)
 
     def shaped(x: np.ndarray) -> np.ndarray:
         return x.reshape(chains, draws_n, *x.shape[1:])
 
     coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values,
-              "time": times, "time2": times, "study": list(data.study)}
+              "time": times, "time2": times}
     return xr.Dataset({
         "theta_new": (("chain", "draw", "time"), shaped(theta_new)),
         "corr": (("chain", "draw", "time", "time2"), shaped(corr)),
-        "theta": (("chain", "draw", "study", "time"), shaped(theta)),
         "tau_time": (("chain", "draw", "time"), shaped(tau_by_time(flat, len(times)))),
     }, coords=coords)
+
+
+def study_draws(data: LongitudinalData, options: LongitudinalOptions,
+                priors: LongitudinalPriors, posterior: xr.Dataset, seed: int) -> xr.DataArray:
+    """theta[study, time]: each study's effect at every time, one exact conditional draw per
+    posterior draw (its own generator, so the result does not depend on what was asked
+    first)."""
+    chains, draws_n = posterior.sizes["chain"], posterior.sizes["draw"]
+    n = chains * draws_n
+    flat = _flat_draws(posterior)
+    rho_w = (np.full(n, float(priors.rho_within)) if priors.rho_within_fixed
+             else flat["rho_within"])
+    rng = np.random.default_rng(seed + DERIVED_SEED_OFFSET + 1)
+    theta = conditional_study_effects(data, options, flat, rho_w, rng)
+    return xr.DataArray(theta.reshape(chains, draws_n, data.k, data.n_times),
+                        dims=("chain", "draw", "study", "time"),
+                        coords={"chain": posterior["chain"].values,
+                                "draw": posterior["draw"].values,
+                                "study": list(data.study), "time": data.times},
+                        name="theta")
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +151,20 @@ class LongitudinalMetaResult:
                              f"{', '.join(f'{t:g}' for t in times)}")
         return int(hits[0])
 
+    @cached_property
+    def _theta(self) -> xr.DataArray:
+        """Study-level effects (computed on first use: at 500 studies they take seconds)."""
+        if "theta" in self._post:
+            return self._post["theta"]
+        return study_draws(self.data, self.options, self.priors,
+                           self._post[["mu", *self._parameter_vars()]], self.settings.seed)
+
+    def _parameter_vars(self) -> list[str]:
+        return [v for v in ("tau", "phi", "rho", "corr_cpc01", "rho_within") if v in self._post]
+
     def _draws(self, var: str) -> np.ndarray:
+        if var == "theta":
+            return np.asarray(self._theta.transpose("chain", "draw", ...).values)
         return np.asarray(self._post[var].transpose("chain", "draw", ...).values)
 
     def posterior(self, name: str, time: float | Sequence[float] | None = None
@@ -346,6 +378,8 @@ class LongitudinalMetaResult:
              "time": ("row", d.times[d.time_index]), "yi": ("row", d.yi),
              "sei": ("row", d.sei)})
         tree = self.idata.copy()
+        if "theta" not in self._post:
+            tree["posterior"] = xr.DataTree(self._post.assign(theta=self._theta))
         tree["observed_data"] = xr.DataTree(data_ds)
         tree.attrs.update({
             "bayesmeta_schema": SCHEMA, "bayesmeta_model": self.model,
