@@ -34,7 +34,6 @@
 import os
 from pathlib import Path
 
-import numpy as np
 from scipy import stats
 
 import bayesmeta as bm
@@ -88,14 +87,15 @@ print(table.round(3).to_string(index=False))
 print(diagnostics_text(sledai.diagnostics))  # always look (FAST mode has too few draws)
 tau_prior = sledai.priors.tau.dist()
 print(f"tau: prior median {tau_prior.median():.2f}, posterior median "
-      f"{sledai.posterior('tau').median:.2f} (the same: one trial says nothing about tau)")
+      f"{sledai.posterior('tau').median:.2f} (practically the prior: one trial says next to "
+      "nothing about tau)")
 
 # %% [markdown]
 # The pooled effect keeps the trial's centre (−3) but its interval is wider than the trial's
 # own CI: the unknown between-trial variation is added on top. The prediction interval for a
-# new trial is wider still. (With one trial the posterior of (μ, τ) is funnel-shaped, so the
-# sampler needs more draws than usual for stable interval ends: check the diagnostics line.) P(benefit) — P(μ < 0) — stays around 0.7–0.8: suggestive, far
-# from conclusive.
+# new trial is wider still. P(benefit) — P(μ < 0) — stays around 0.7–0.8: suggestive, far
+# from conclusive. (With one trial the posterior of (μ, τ) is funnel-shaped, so the sampler
+# needs more draws than usual for stable interval ends: check the diagnostics line.)
 #
 # A difference of 4 SLEDAI points is used below as an illustration of a clinically
 # meaningful between-arm difference (the SLE Responder Index counts a 4-point fall within a

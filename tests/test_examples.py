@@ -24,3 +24,12 @@ def test_lupus_longitudinal_example_runs(tmp_path):
                  "assumed time 24 months", "between-study AR(1) correlation per month"):
         assert text in out, text
     assert (tmp_path / "ishak2007_effect_over_time.png").stat().st_size > 10_000
+
+
+@pytest.mark.mcmc
+def test_ishak_metafor_comparison_example_runs(tmp_path):
+    env = dict(os.environ, BAYESMETA_EXAMPLE_FAST="1", MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "ishak2007_vs_metafor.py")],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "HAR  phi" in proc.stdout and "AR   mu[1]      -25.942" in proc.stdout

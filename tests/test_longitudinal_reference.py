@@ -25,10 +25,16 @@ Three layers of checks:
      moves it by < 0.001); the marginal median averages the GLS estimate over the
      posterior of (τ, φ), which moves it by a few hundredths of an SE (exact computation:
      ≤ 0.07 SE for AR and HAR). Tolerance: 0.1·SE_REML + 4·MCSE.
-   * τ_k and φ: REML is (for flat priors) the posterior mode; the median sits off the
-     mode by about skewness × sd / 3 (Pearson: median − mode ≈ ⅔(mean − mode), mean −
-     mode ≈ skewness·sd/2), skewness ≈ 0.5–0.9 here, and the half-normal(28) prior is flat
-     over the plausible τ. Tolerance: 0.3 × posterior sd + 4·MCSE.
+   * τ_k and φ: REML is the joint mode of the restricted likelihood, which is the
+     posterior under flat priors on (τ, φ) (our U(0, 1) on φ is flat; half-normal(28) is
+     flat to 3% over the plausible τ). A skewed posterior's median sits off its mode by
+     about |skewness| × sd / 3 (Pearson: median − mode ≈ ⅔(mean − mode), mean − mode ≈
+     skewness × sd / 2). The exact posterior has skewness 0.5–0.7 for τ_k and −1.25 (AR),
+     −1.34 (HAR) for φ, so we expect up to ~0.2 sd for τ and ~0.45 sd for φ. Tolerance:
+     0.5 × posterior sd + 4·MCSE.
+
+Measured (seed 4, 4 × 1000 draws): μ medians within 0.03 SE of metafor's estimates; τ
+medians −0.14 sd (AR) and +0.12 to +0.17 sd (HAR) off; φ −0.31 sd (AR), −0.24 sd (HAR).
 """
 
 from __future__ import annotations
@@ -127,7 +133,7 @@ def test_close_to_metafor_reml_within_expected_differences(ishak_fit):
         allowed = 0.1 * ref["se"][k] + Z * mu.mcse()["median"]
         assert abs(mu.median - ref["beta"][k]) <= allowed, (name, t, mu.median, ref["beta"][k])
         tau = res.posterior("tau", t)
-        allowed = 0.3 * tau.sd + Z * tau.mcse()["median"]
+        allowed = 0.5 * tau.sd + Z * tau.mcse()["median"]
         assert abs(tau.median - tau_reml[k]) <= allowed, (name, t, tau.median, tau_reml[k])
     phi = res.posterior("phi")
-    assert abs(phi.median - ref["rho"]) <= 0.3 * phi.sd + Z * phi.mcse()["median"]
+    assert abs(phi.median - ref["rho"]) <= 0.5 * phi.sd + Z * phi.mcse()["median"]
