@@ -108,5 +108,7 @@ def test_options_are_checked(tmp_path):
         read_longitudinal(path, where={"outcome": "x"})
     with pytest.raises(InputError, match="--measure"):
         read_longitudinal(path, measure="OR")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="--measure: these rows are effects"):
+        read_longitudinal(path, measure="SMD")
     with pytest.raises(InputError, match="no rows with outcome = 'x'"):
         read_longitudinal(DATA / "deng2017_sle.csv", where={"outcome": "x"})

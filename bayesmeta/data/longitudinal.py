@@ -127,7 +127,7 @@ def read_longitudinal(
     *,
     time_col: str | None = None,
     columns: Mapping[str, str] | None = None,
-    measure: Literal["MD", "SMD"] = "MD",
+    measure: Literal["MD", "SMD"] | None = None,
     missing_time: float | None = None,
     time_unit: str | None = None,
     where: Mapping[str, str] | None = None,
@@ -148,8 +148,8 @@ def read_longitudinal(
     columns
         Map our column names to yours, e.g. ``{"yi": "md", "sei": "se_md"}``.
     measure
-        For arm-level data: ``"MD"`` (mean difference, treatment − control) or ``"SMD"``
-        (Hedges' g). Contrasts are used as given.
+        For arm-level data: ``"MD"`` (mean difference, treatment − control; the default) or
+        ``"SMD"`` (Hedges' g). Contrasts are used as given (a measure is then refused).
     missing_time
         Time given to rows whose time cell is empty (an explicit, reported assumption).
     time_unit
@@ -161,7 +161,7 @@ def read_longitudinal(
         Long arm layout: the ``arm`` labels of the two arms (default: common names such
         as treatment/control/placebo/MSC).
     """
-    if measure not in MEASURES:
+    if measure is not None and measure not in MEASURES:
         raise InputError(f"unknown measure '{measure}' (use MD or SMD)", source="--measure")
     if missing_time is not None and not (np.isfinite(missing_time) and missing_time >= 0):
         raise InputError(f"must be a non-negative number (got {missing_time:g})",
@@ -185,14 +185,17 @@ def read_longitudinal(
         time_unit = "" if used["time"].lower() in INDEX_TIME_NAMES else "months"
     notes: list[str] = []
     if table.has("yi"):
+        if measure is not None:
+            raise InputError(f"these rows are effects (column '{used['yi']}'), used as given; "
+                             f"--measure {measure} applies to arm-level means", source="--measure")
         rows = _read_contrasts(table, notes)
         measure_used = "given"
     elif table.has("arm"):
-        rows = _read_long_arms(table, treatment, control, measure)
-        measure_used = measure
+        measure_used = measure or "MD"
+        rows = _read_long_arms(table, treatment, control, measure_used)
     elif table.has("mean_t"):
-        rows = _read_wide_arms(table, measure)
-        measure_used = measure
+        measure_used = measure or "MD"
+        rows = _read_wide_arms(table, measure_used)
     else:
         found = ", ".join(table.frame.columns)
         raise InputError(

@@ -46,16 +46,26 @@ def plot_effect_over_time(res: LongitudinalMetaResult, path: str | Path, *,
     t = eff["time"].to_numpy()
     fig, ax = plt.subplots(figsize=(7.0, 4.2), dpi=120)
     ax.axhline(0.0, color="0.4", lw=0.8, ls=":")
-    ax.fill_between(t, eff["theta_new_q025"], eff["theta_new_q975"], color="tab:blue",
-                    alpha=0.12, lw=0, label="95% prediction interval (new study)")
-    ax.fill_between(t, eff["mu_q025"], eff["mu_q975"], color="tab:blue", alpha=0.30, lw=0,
-                    label="95% credible interval")
+    if len(t) > 1:
+        ax.fill_between(t, eff["theta_new_q025"], eff["theta_new_q975"], color="tab:blue",
+                        alpha=0.12, lw=0, label="95% prediction interval (new study)")
+        ax.fill_between(t, eff["mu_q025"], eff["mu_q975"], color="tab:blue", alpha=0.30, lw=0,
+                        label="95% credible interval")
+    else:  # one time point: intervals as bars
+        ax.vlines(t, eff["theta_new_q025"], eff["theta_new_q975"], color="tab:blue",
+                  alpha=0.25, lw=10, label="95% prediction interval (new study)")
+        ax.vlines(t, eff["mu_q025"], eff["mu_q975"], color="tab:blue", alpha=0.6, lw=4,
+                  label="95% credible interval")
     ax.plot(t, eff["mu_median"], "o-", color="tab:blue", lw=1.6, ms=5,
             label="pooled effect (median)")
     weight = 1.0 / d.sei**2
     sizes = 8 + 50 * weight / weight.max()
-    spread = 0.012 * (t.max() - t.min() if len(t) > 1 else 1.0)
-    jitter = np.random.default_rng(0).uniform(-spread, spread, d.n_rows)
+    if len(t) > 1:
+        spread = 0.012 * (t.max() - t.min())
+        jitter = np.random.default_rng(0).uniform(-spread, spread, d.n_rows)
+    else:  # beside the interval bars
+        jitter = 0.25 + np.random.default_rng(0).uniform(-0.05, 0.05, d.n_rows)
+        ax.set_xlim(t[0] - 1.0, t[0] + 1.0)
     ax.scatter(d.times[d.time_index] + jitter, d.yi, s=sizes, color="0.45", alpha=0.45,
                lw=0, label="study estimates (size: precision)", zorder=1)
     assumed = d.assumed_time

@@ -28,6 +28,10 @@ def _prior_text(prior: Prior) -> str:
     return "~ " + prior.describe() + note
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
 def _p_equals(p: float, n_draws: int) -> str:
     text = fmt_prob(p, n_draws)
     return f"P {text}" if text[0] in "<>" else f"P = {text}"
@@ -43,14 +47,15 @@ def render_longitudinal(res: LongitudinalMetaResult, *, label: str | None = None
              RULE]
     measure = {"given": "effects as given", "MD": "mean difference (treatment - control)",
                "SMD": "standardised mean difference, Hedges' g"}[d.measure]
-    lines.append(f"Data: {label or d.source} — {d.k} {'study' if d.k == 1 else 'studies'}, "
-                 f"{d.n_rows} effects at {d.n_times} time point(s); {measure}")
+    lines.append(f"Data: {label or d.source} — {_n(d.k, 'study', 'studies')}, "
+                 f"{_n(d.n_rows, 'effect')} at {_n(d.n_times, 'time point')}; {measure}")
     counts = ", ".join(f"{d.time_label(t)}: {n}" for t, n in zip(d.times, d.studies_per_time(),
                                                                   strict=True))
     lines.append(f"      time from column '{d.time_column}'{unit}; studies per time — {counts}")
-    per_study = d.times_per_study()
-    lines.append(f"      {int((per_study < d.n_times).sum())} of {d.k} studies miss some time "
-                 "point(s): each enters with the times it reported (nothing imputed)")
+    missing = int((d.times_per_study() < d.n_times).sum())
+    if missing:
+        lines.append(f"      {missing} of {d.k} studies miss some time point(s): each enters "
+                     "with the times it reported (nothing imputed)")
     if d.column_map:
         lines.append("      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in
                                                           d.column_map.items()))
