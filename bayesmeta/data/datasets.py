@@ -29,7 +29,7 @@ class Dataset:
     notes: str = ""
     #: Reading options a bundled dataset needs (e.g. which column is time), from its
     #: ``[name.defaults]`` table; an option given by the user overrides them.
-    defaults: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict, hash=False)
 
 
 @cache
