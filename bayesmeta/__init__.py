@@ -60,6 +60,11 @@ _LAZY = {
     "plot_comparison": "bayesmeta.presentation.comparison_plot",
     "render_comparison": "bayesmeta.presentation.comparison_text",
     "likelihood_words": "bayesmeta.presentation.text",
+    "fit_longitudinal": "bayesmeta.api",
+    "load_longitudinal": "bayesmeta.api",
+    "read_longitudinal": "bayesmeta.data.longitudinal",
+    "LongitudinalData": "bayesmeta.data.longitudinal",
+    "LongitudinalMetaResult": "bayesmeta.results.longitudinal",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

@@ -188,6 +188,135 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
     _report_diagnostics(res.diagnostics, strict)
 
 
+@fit.command("longitudinal")
+@click.argument("data")
+@click.option("--time-col", help="Column holding the time of each row [default: time, months, "
+              "month, follow_up or timepoint, the first present].")
+@click.option("--missing-time", type=float,
+              help="Time given to rows with an empty time cell (an assumption, reported), e.g. "
+                   "24 for a '> 12 months' follow-up.")
+@click.option("--time-unit", help="Unit of time for labels [default: months; none for a "
+              "'timepoint' index].")
+@click.option("--measure", type=click.Choice(["MD", "SMD"]), default=None,
+              help="Arm-level data: mean difference or Hedges' g [default: MD].")
+@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
+              help="Keep rows with this value, e.g. --where outcome=sledai (repeatable).")
+@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+              help="Map a column, e.g. --col yi=md --col sei=se_md (repeatable).")
+@click.option("--treatment", help="Arm rows: the arm label of the treatment arm.")
+@click.option("--control", help="Arm rows: the arm label of the control arm.")
+@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
+@click.option("--structure", type=click.Choice(["ar1", "cs", "un"]), default="ar1",
+              show_default=True, help="Between-study correlation over time: continuous-time "
+              "AR(1), compound symmetry, or unstructured (LKJ).")
+@click.option("--tau-per-time/--tau-common", default=None,
+              help="One between-study SD per time point, or one for all [default: common for "
+                   "ar1/cs, per time for un].")
+@click.option("--within", type=click.Choice(["cs", "ar1"]), default="cs", show_default=True,
+              help="Within-study correlation of a study's estimates: rho_w between any two "
+                   "times (cs) or rho_w^|t - t'| (ar1).")
+@click.option("--rho-within", help="Within-study correlation: a number (fixed) or a prior such "
+              "as beta:2:2 [default: 0.5].")
+@click.option("--effect-prior", help="Prior of each pooled effect [default: normal(0, 10 U), "
+              "U the data's scale].")
+@click.option("--tau-prior", help="Prior of the between-study SD [default: half-normal(U)].")
+@click.option("--corr-prior", help="Prior of phi (ar1) or rho (cs) [default: uniform:0:1].")
+@click.option("--lkj-eta", type=float, help="LKJ shape for --structure un [default: 2].")
+@click.option("--lower-is-better/--higher-is-better", "lower_is_better", default=None,
+              help="The outcome's direction, for P(benefit) [bundled datasets know theirs].")
+@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
+              help="Also report P(effect < C) and P(effect > C) (repeatable), e.g. a minimal "
+                   "important difference.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the effect over time with its intervals (.png, .pdf, .svg).")
+@_sampler_options
+@_output_options
+def fit_longitudinal_cmd(data: str, time_col: str | None, missing_time: float | None,
+                         time_unit: str | None, measure: str | None, where: tuple[str, ...],
+                         columns: tuple[str, ...], treatment: str | None, control: str | None,
+                         sep: str, encoding: str, structure: str, tau_per_time: bool | None,
+                         within: str, rho_within: str | None, effect_prior: str | None,
+                         tau_prior: str | None, corr_prior: str | None, lkj_eta: float | None,
+                         lower_is_better: bool | None, thresholds: tuple[float, ...],
+                         plot_path: Path | None, sampler: str, chains: int, draws: int,
+                         tune: int, seed: int, target_accept: float, cores: int | None,
+                         json_path: Path | None, csv_path: Path | None, save_path: Path | None,
+                         force: bool, quiet: bool, strict: bool) -> None:
+    """Effects at repeated follow-ups, pooled jointly over time (continuous outcomes).
+
+    DATA has one row per study and time point: contrasts (study, time, yi, sei or vi) or
+    arms (study, time, mean_t, sd_t, n_t, mean_c, sd_c, n_c — or one row per arm: study,
+    time, arm, mean, sd, n); or a bundled dataset name (try ishak2007).
+    """
+    from bayesmeta import api
+    from bayesmeta.presentation.longitudinal_plot import check_plot_path, plot_effect_over_time
+    from bayesmeta.presentation.longitudinal_text import render_longitudinal
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    _check_outputs(force, json_path, csv_path, save_path)
+    if plot_path is not None:
+        check_plot_path(plot_path, force=force)
+    res = api.fit_longitudinal(
+        data, structure=structure, tau_per_time=tau_per_time, within=within,
+        rho_within=rho_within, effect_prior=effect_prior, tau_prior=tau_prior,
+        corr_prior=corr_prior, lkj_eta=lkj_eta, lower_is_better=lower_is_better,
+        thresholds=thresholds, time_col=time_col, missing_time=missing_time,
+        time_unit=time_unit, measure=measure, where=_parse_pairs(where, "--where"),
+        sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
+        target_accept=target_accept, cores=cores, progress=TerminalProgress(enabled=not quiet),
+        read_options={"columns": _parse_columns(columns), "treatment": treatment,
+                      "control": control, "sep": sep, "encoding": encoding})
+    click.echo(render_longitudinal(res, label=data))
+    if json_path:
+        from bayesmeta.presentation.outputs import write_json
+
+        write_json(res.to_dict(), json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    if csv_path:
+        from bayesmeta.presentation.outputs import write_csv
+
+        write_csv(_longitudinal_table(res), csv_path, force=force)
+        click.echo(f"Wrote {csv_path}")
+    if save_path:
+        res.to_netcdf(save_path, force=force)
+        click.echo(f"Wrote {save_path}")
+    if plot_path:
+        plot_effect_over_time(res, plot_path, force=force,
+                              title=f"Effect over time — {data}")
+        click.echo(f"Wrote {plot_path}")
+    _report_diagnostics(res.diagnostics, strict)
+
+
+def _parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    from bayesmeta.errors import InputError
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"'{pair}' must look like COLUMN=VALUE, e.g. outcome=sledai",
+                             source=option)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _longitudinal_table(res: Any):
+    """The summary (quantity × time) with the probabilities as extra rows in 'mean'."""
+    import pandas as pd
+
+    table = res.summary()
+    extra = []
+    for row in res.effects().itertuples():
+        for key in ("p_lt_0", "p_gt_0", "p_new_lt_0", "p_new_gt_0", "p_benefit",
+                    "p_new_benefit"):
+            value = getattr(row, key)
+            if value is not None:
+                extra.append({"quantity": key, "time": row.time, "mean": value})
+    probs = pd.DataFrame(extra).set_index(["quantity", "time"])
+    return pd.concat([table, probs])
+
+
 def _write_outputs(res: Any, json_path: Path | None, csv_path: Path | None,
                    save_path: Path | None, force: bool) -> None:
     from bayesmeta.presentation.outputs import write_csv, write_json
@@ -575,7 +704,7 @@ def data_show(name: str) -> None:
     ds = get_dataset(name)
     frame = pd.read_csv(ds.path)
     wide_text = [c for c in frame.columns if c in {"source", "notes", "outcome_as_reported",
-                                                   "condition", "population"}]
+                                                   "condition", "population", "source_quote"}]
     click.echo(f"{ds.name}: {ds.title}\nOutcome: {ds.outcome}\nKind: {ds.kind}   "
                f"File: {ds.path}\nSource: {ds.citation}")
     if ds.notes:

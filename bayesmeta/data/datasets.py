@@ -8,7 +8,7 @@ citation. A bundled name works wherever a path does (``bayesmeta fit binary crin
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +27,9 @@ class Dataset:
     outcome: str
     citation: str
     notes: str = ""
+    #: Reading options a bundled dataset needs (e.g. which column is time), from its
+    #: ``[name.defaults]`` table; an option given by the user overrides them.
+    defaults: dict = field(default_factory=dict, hash=False)
 
 
 @cache
@@ -38,7 +41,8 @@ def registry() -> dict[str, Dataset]:
     return {
         name: Dataset(name=name, path=folder / spec["file"], kind=spec["kind"],
                       title=spec["title"], outcome=spec.get("outcome", ""),
-                      citation=spec["citation"], notes=spec.get("notes", ""))
+                      citation=spec["citation"], notes=spec.get("notes", ""),
+                      defaults=dict(spec.get("defaults", {})))
         for name, spec in raw.items()
     }
 

@@ -34,7 +34,7 @@ class Family:
 
     name: str
     params: tuple[str, ...]
-    support: str  # "real" or "positive"
+    support: str  # "real", "positive" or "unit" (0 to 1)
     math: str  # e.g. "half-normal(scale={scale})"
     pymc: Callable[..., Any] | None  # (name, *params, **kw) -> PyMC variable; None = improper
     scipy: Callable[..., Any] | None  # (*params) -> frozen distribution; None = improper
@@ -52,7 +52,7 @@ class Family:
 def _positive(*names: str) -> Callable[[tuple[float, ...]], str | None]:
     def check(values: tuple[float, ...]) -> str | None:
         for name, value in zip(names, values, strict=False):
-            if name in {"sd", "scale", "rate", "nu"} and not value > 0:
+            if name in {"sd", "scale", "rate", "nu", "a", "b"} and not value > 0:
                 return f"{name} must be greater than 0 (got {value:g})"
         return None
 
@@ -211,6 +211,11 @@ FAMILIES: dict[str, Family] = {
                lambda v: None, "Improper uniform prior on τ > 0; exact methods only "
                "(R bayesmeta's default; the posterior is proper with at least 3 studies, "
                "or 2 with a proper prior on the effect).", tail=lambda p: 0.0),
+        Family("beta", ("a", "b"), "unit", "beta(a={a}, b={b})",
+               lambda n, a, b, **kw: _pm().Beta(n, alpha=a, beta=b, **kw),
+               lambda a, b: stats.beta(a, b), _positive("a", "b"),
+               "Beta on (0, 1), for a correlation between time points (e.g. beta:2:2 is "
+               "centred on 0.5; beta:1:1 is uniform)."),
         Family("lognormal_tau2", ("mean", "sd"), "positive",
                "log τ² ~ normal(mean={mean}, sd={sd})", _lognormal_tau2_pymc,
                lambda m, s: stats.lognorm(s=s / 2.0, scale=np.exp(m / 2.0)),
