@@ -23,6 +23,8 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "diagnostics_text": "bayesmeta.presentation.binary_text",
+    "plot_effect_over_time": "bayesmeta.presentation.longitudinal_plot",
     "fit_effects": "bayesmeta.api",
     "fit_continuous": "bayesmeta.api",
     "load_effects": "bayesmeta.api",

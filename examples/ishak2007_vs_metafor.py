@@ -41,13 +41,16 @@ from pathlib import Path
 import numpy as np
 
 import bayesmeta as bm
-from bayesmeta.presentation.binary_text import diagnostics_text
 
 FAST = os.environ.get("BAYESMETA_EXAMPLE_FAST") == "1"
 SAMPLER = dict(chains=2, draws=500, tune=500) if FAST else dict(chains=4, draws=2000, tune=1000)
 ROOT = Path(__file__).resolve().parents[1] if "__file__" in globals() else Path("..")
 REFERENCE = json.loads((ROOT / "tests" / "reference" /
                         "metafor_ishak2007_rmamv.json").read_text())
+
+# %% [markdown]
+# Fit both structures — one τ for all follow-ups ("AR") and one per follow-up ("HAR") —
+# and put the posterior medians next to metafor's REML estimates.
 
 # %%
 rows = []
@@ -73,7 +76,7 @@ for struct in ("AR", "HAR"):
     lo, hi = phi.interval()
     rows.append((struct, "phi", ref["rho"], "", phi.median, f"{lo:.3f} to {hi:.3f}",
                  (phi.median - ref["rho"]) / phi.sd))
-    print(f"{struct}: {diagnostics_text(res.diagnostics)}")
+    print(f"{struct}: {bm.diagnostics_text(res.diagnostics)}")
 
 # %% [markdown]
 # Differences are given in units of metafor's SE for μ and of the posterior SD for τ and φ.

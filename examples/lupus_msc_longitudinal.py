@@ -37,7 +37,6 @@ from pathlib import Path
 from scipy import stats
 
 import bayesmeta as bm
-from bayesmeta.presentation.binary_text import diagnostics_text
 
 FAST = os.environ.get("BAYESMETA_EXAMPLE_FAST") == "1"
 SAMPLER = dict(chains=2, draws=500, tune=500) if FAST else dict(chains=4, draws=2000, tune=1000)
@@ -84,7 +83,7 @@ sledai = bm.fit_longitudinal("deng2017_sle", where={"outcome": "sledai"}, seed=1
 table = sledai.effects()[["time", "mu_median", "mu_q025", "mu_q975", "theta_new_q025",
                           "theta_new_q975", "tau_median", "p_benefit", "p_new_benefit"]]
 print(table.round(3).to_string(index=False))
-print(diagnostics_text(sledai.diagnostics))  # always look (FAST mode has too few draws)
+print(bm.diagnostics_text(sledai.diagnostics))  # always look (FAST mode has too few draws)
 tau_prior = sledai.priors.tau.dist()
 print(f"tau: prior median {tau_prior.median():.2f}, posterior median "
       f"{sledai.posterior('tau').median:.2f} (practically the prior: one trial says next to "
@@ -171,9 +170,7 @@ print(f"change of the pooled effect from 3 to 24 months: {change.median:.2f} "
       f"({change.interval()[0]:.2f} to {change.interval()[1]:.2f}) points")
 
 # %%
-from bayesmeta.presentation.longitudinal_plot import plot_effect_over_time  # noqa: E402
-
-figure = plot_effect_over_time(ishak, OUT / "ishak2007_effect_over_time.png", force=True,
+figure = bm.plot_effect_over_time(ishak, OUT / "ishak2007_effect_over_time.png", force=True,
                                title="Deep-brain stimulation: UPDRS change over follow-up")
 print(f"figure: {figure}")
 
