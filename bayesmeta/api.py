@@ -20,7 +20,8 @@ from bayesmeta.data import datasets
 from bayesmeta.data.binary import BinaryData, read_binary
 from bayesmeta.errors import InputError
 from bayesmeta.inference.diagnostics import diagnose
-from bayesmeta.inference.sampling import Progress, SamplerSettings, sample_model
+from bayesmeta.inference.sampling import PreparedModel, Progress, SamplerSettings
+from bayesmeta.models import binomial_normal_prior_data as prior_data
 from bayesmeta.models.binomial_normal import BinomialNormalPriors, build_binomial_normal
 from bayesmeta.models.spec_files import load_model_spec
 from bayesmeta.priors import Prior, parse_prior
@@ -125,12 +126,63 @@ def fit_binary(
                              source="--baseline-risk")
         baseline = BaselineRisk(float(baseline_risk), "given by the user")
     t0 = time.perf_counter()
-    model_obj = build_binomial_normal(binary, priors)
-    idata, times = sample_model(model_obj, settings, progress)
-    t1 = time.perf_counter()
-    diagnostics = diagnose(idata, var_names=["theta", "tau", "theta_study", "theta_new", "mu"])
-    return BinaryMetaResult(
-        data=binary, priors=priors, settings=settings, idata=idata, diagnostics=diagnostics,
-        thresholds=cuts, baseline=baseline,
-        timings={"build_and_sample_s": t1 - t0, "compile_s": times.compile_s,
-                 "sample_s": times.sample_s})
+    fitter = BinaryFitter(binary, priors, settings.resolved_sampler, progress)
+    return fitter.fit(priors, settings, thresholds=cuts, baseline=baseline, progress=progress,
+                      started=t0)
+
+
+class BinaryFitter:
+    """The binomial–normal model of one data set, compiled once, fitted with any priors.
+
+    Priors enter the compiled model as data
+    (:mod:`bayesmeta.models.binomial_normal_prior_data`), so :meth:`fit` with other priors
+    does not recompile, and a fit from a fitter made for other priors gives exactly the
+    numbers of a fresh ``fit_binary`` with the same priors, settings and seed. A prior
+    family that cannot be given as data falls back to
+    :func:`~bayesmeta.models.binomial_normal.build_binomial_normal` (one compile per fit).
+    """
+
+    def __init__(self, data: BinaryData, priors: BinomialNormalPriors, sampler: str,
+                 progress: Progress | None = None) -> None:
+        self.data = data
+        self.sampler = sampler
+        self.priors_as_data = all(prior_data.supports(p) for p in priors.as_dict().values())
+        if self.priors_as_data:
+            model = prior_data.build_binomial_normal_prior_data(data, priors)
+        else:
+            model = build_binomial_normal(data, priors)
+        self._fixed_priors = None if self.priors_as_data else priors
+        self.prepared = PreparedModel(model, sampler, progress)
+
+    def accepts(self, priors: BinomialNormalPriors) -> bool:
+        """Whether :meth:`fit` can use these priors without recompiling."""
+        if self.priors_as_data:
+            return all(prior_data.supports(p) for p in priors.as_dict().values())
+        return priors == self._fixed_priors
+
+    def sample(self, priors: BinomialNormalPriors, settings: SamplerSettings,
+               progress: Progress | None = None):
+        """Posterior draws and sampler statistics under ``priors``, and the timings."""
+        if not self.accepts(priors):
+            raise InputError(f"the priors {', '.join(p.spec for p in priors.as_dict().values())}"
+                             " cannot be given to this compiled model")
+        if self.priors_as_data:
+            return self.prepared.sample(
+                settings, data={prior_data.PRIOR_VALUES: prior_data.encode_priors(priors)},
+                progress=progress, drop=prior_data.SAMPLING_ONLY)
+        return self.prepared.sample(settings, progress=progress)
+
+    def fit(self, priors: BinomialNormalPriors, settings: SamplerSettings, *,
+            thresholds: tuple[float, ...] = (), baseline: BaselineRisk | None = None,
+            progress: Progress | None = None, started: float | None = None) -> BinaryMetaResult:
+        """A full :class:`BinaryMetaResult` under ``priors``."""
+        t0 = time.perf_counter() if started is None else started
+        idata, times = self.sample(priors, settings, progress)
+        t1 = time.perf_counter()
+        diagnostics = diagnose(idata, var_names=["theta", "tau", "theta_study", "theta_new",
+                                                 "mu"])
+        return BinaryMetaResult(
+            data=self.data, priors=priors, settings=settings, idata=idata,
+            diagnostics=diagnostics, thresholds=thresholds, baseline=baseline,
+            timings={"build_and_sample_s": t1 - t0, "compile_s": self.prepared.compile_s,
+                     "sample_s": times.sample_s})
