@@ -23,6 +23,10 @@ _LAZY = {
     "Prior": "bayesmeta.priors",
     "BinaryMetaResult": "bayesmeta.results.binary",
     "datasets": "bayesmeta.data.datasets",
+    "sensitivity": "bayesmeta.api",
+    "reweight": "bayesmeta.api",
+    "load_priors": "bayesmeta.api",
+    "SensitivityResult": "bayesmeta.results.sensitivity",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

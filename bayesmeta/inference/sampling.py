@@ -147,21 +147,39 @@ class PreparedModel:
                progress: Progress | None = None,
                drop: Sequence[str] = ()) -> tuple[xr.DataTree, SamplingTimes]:
         """Sample with ``settings`` (its sampler must be this one's) after setting ``data``."""
+        return self.start(settings, data=data, progress=progress, drop=drop).wait()
+
+    def start(self, settings: SamplerSettings, *, data: Mapping[str, Any] | None = None,
+              progress: Progress | None = None, drop: Sequence[str] = ()) -> RunningSampler:
+        """Start sampling and return at once (nutpie samples in background threads, so
+        Python can summarise the previous run meanwhile); :meth:`RunningSampler.wait`
+        gives what :meth:`sample` returns. Other samplers run to the end here."""
         progress = progress or SilentProgress()
         if settings.resolved_sampler != self.sampler:
             raise ValueError(f"prepared for {self.sampler}, asked for "
                              f"{settings.resolved_sampler}")
         if self._compiled is not None:
             compiled = self._compiled.with_data(**data) if data else self._compiled
-            tree, times = _sample_nutpie(compiled, settings, progress, self.compile_s)
-        else:
-            if data:
-                import pymc as pm
+            return _start_nutpie(compiled, settings, progress, self.compile_s, drop)
+        if data:
+            import pymc as pm
 
-                with self.model:
-                    pm.set_data(dict(data))
-            tree, times = _sample_pm(self.model, settings, progress, self.sampler)
-        return _posterior_and_stats(tree, drop), times
+            with self.model:
+                pm.set_data(dict(data))
+        tree, times = _sample_pm(self.model, settings, progress, self.sampler)
+        return RunningSampler(lambda: (tree, times), drop)
+
+
+class RunningSampler:
+    """A sampling run started by :meth:`PreparedModel.start`."""
+
+    def __init__(self, finish: Any, drop: Sequence[str]) -> None:
+        self._finish = finish
+        self._drop = tuple(drop)
+
+    def wait(self) -> tuple[xr.DataTree, SamplingTimes]:
+        tree, times = self._finish()
+        return _posterior_and_stats(tree, self._drop), times
 
 
 def _posterior_and_stats(tree: xr.DataTree, drop: Sequence[str]) -> xr.DataTree:
@@ -172,8 +190,8 @@ def _posterior_and_stats(tree: xr.DataTree, drop: Sequence[str]) -> xr.DataTree:
     return xr.DataTree.from_dict(children)
 
 
-def _sample_nutpie(compiled: Any, settings: SamplerSettings, progress: Progress,
-                   compile_s: float) -> tuple[xr.DataTree, SamplingTimes]:
+def _start_nutpie(compiled: Any, settings: SamplerSettings, progress: Progress,
+                  compile_s: float, drop: Sequence[str]) -> RunningSampler:
     import nutpie
 
     t1 = time.perf_counter()
@@ -185,14 +203,23 @@ def _sample_nutpie(compiled: Any, settings: SamplerSettings, progress: Progress,
         done = sum(int(c.finished_draws) for c in chains)
         progress.sampling(done, total, sum(int(c.divergences) for c in chains))
 
-    tree = nutpie.sample(
+    background = nutpie.sample(
         compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains,
         cores=settings.resolved_cores, seed=settings.seed, target_accept=settings.target_accept,
         save_warmup=False, progress_bar=False, progress_callback=on_progress,
-        progress_rate=200)
-    t2 = time.perf_counter()
-    progress.finished(f"compiled in {compile_s:.1f} s, sampled in {t2 - t1:.1f} s")
-    return tree, SamplingTimes(compile_s, t2 - t1)
+        progress_rate=200, blocking=False)
+
+    def finish() -> tuple[xr.DataTree, SamplingTimes]:
+        try:
+            tree = background.wait()
+        except BaseException:
+            background.cancel()
+            raise
+        t2 = time.perf_counter()
+        progress.finished(f"compiled in {compile_s:.1f} s, sampled in {t2 - t1:.1f} s")
+        return tree, SamplingTimes(compile_s, t2 - t1)
+
+    return RunningSampler(finish, drop)
 
 
 def _sample_pm(model: Any, settings: SamplerSettings, progress: Progress,

@@ -8,7 +8,9 @@
 * ``prob_harm(threshold=1.0, predictive=False)`` — P(OR > threshold), or for a new study;
 * ``risk_difference(baseline_risk)`` — per 1,000 patients, and the number needed to harm;
 * ``study_effects()`` — observed and shrunken per-study log ORs and ORs;
-* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``.
+* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``;
+* ``prior_sensitivity()`` — power-scaling prior/likelihood sensitivity of log OR, τ and
+  θ_new (:mod:`bayesmeta.results.prior_sensitivity`), computed from the draws.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +103,17 @@ class BinaryMetaResult:
                              source="--threshold")
         draws = self.posterior("theta_new" if predictive else "log_or")
         return draws.sf(math.log(threshold))
+
+    # -- local prior sensitivity -------------------------------------------------------
+    def prior_sensitivity(self):
+        """Power-scaling sensitivity (Kallioinen et al. 2024) of log OR, τ and θ_new."""
+        return self._power_scaling
+
+    @cached_property
+    def _power_scaling(self):
+        from bayesmeta.results.prior_sensitivity import power_scaling
+
+        return power_scaling(self.idata, self.data, self.priors)
 
     # -- absolute effects --------------------------------------------------------------
     @property
@@ -187,6 +201,7 @@ class BinaryMetaResult:
         out["probabilities"] = self.probabilities()
         out["studies"] = _records(self.study_effects())
         out["diagnostics"] = self.diagnostics.to_dict()
+        out["prior_sensitivity"] = self.prior_sensitivity().to_dict()
         out["settings"] = self.settings_dict()
         return _clean(out)
 
