@@ -60,6 +60,9 @@ made PyTensor's graph rewriting ~3× slower (make_functions 2.0 s vs 0.7 s for t
 model) and a ``switch`` between the two transforms cost ~0.3 s more; this form adds ~0.15 s
 to the fixed-prior model's ~2 s compile (2-core machine, warm PyTensor cache).
 
+The binomial likelihood is written out as a potential (see
+:func:`_binomial_log_likelihood`; the counts are validated by the data layer).
+
 Posterior variables are named as in :mod:`binomial_normal`: ``theta``, ``tau``,
 ``theta_study[study]``, ``theta_new``, ``mu[study]``, ``z[study]``, ``z_new``; the sampling
 coordinate ``tau_unconstrained`` is not reported.
@@ -239,8 +242,24 @@ def build_binomial_normal_prior_data(data: BinaryData,
         theta_study = pm.Deterministic("theta_study", theta + tau * z, dims="study")
         z_new = pm.Normal("z_new", 0.0, 1.0)
         pm.Deterministic("theta_new", theta + tau * z_new)
-        pm.Binomial("events_t", n=data.n_t, logit_p=mu + 0.5 * theta_study,
-                    observed=data.events_t, dims="study")
-        pm.Binomial("events_c", n=data.n_c, logit_p=mu - 0.5 * theta_study,
-                    observed=data.events_c, dims="study")
+        for name, events, n, sign in (("events_t", data.events_t, data.n_t, 0.5),
+                                       ("events_c", data.events_c, data.n_c, -0.5)):
+            pm.Potential(f"likelihood_{name}",
+                         _binomial_log_likelihood(events, n, mu + sign * theta_study))
     return model
+
+
+def _binomial_log_likelihood(events: np.ndarray, n: np.ndarray, log_odds: Any) -> Any:
+    """Σ log Binomial(r | n, expit(η)) = Σ [log C(n, r) + r·η − n·log(1 + e^η)].
+
+    Written out rather than as ``pm.Binomial`` observed variables: the same density (the
+    tests compare the two models' log densities), but PyTensor compiles it ~0.17 s faster
+    (no support checks on constant counts, no sigmoid to rewrite) — the difference between
+    ``fit binary`` staying under its 5 s budget or not.
+    """
+    import pytensor.tensor as pt
+
+    events = np.asarray(events, dtype=float)
+    n = np.asarray(n, dtype=float)
+    log_choose = float(np.sum(gammaln(n + 1) - gammaln(events + 1) - gammaln(n - events + 1)))
+    return log_choose + pt.sum(events * log_odds - n * pt.softplus(log_odds))
