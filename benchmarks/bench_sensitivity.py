@@ -52,8 +52,9 @@ def run(args: list[str]) -> tuple[float, float]:
     return wall, cpu
 
 
-def sweep_modes() -> dict[str, float]:
-    """Seconds for the 10 configurations after compiling, by way of running them."""
+def sweep_modes(repeats: int) -> dict[str, float]:
+    """Median seconds for the 10 configurations after compiling, by way of running them
+    (the three ways alternate, ``repeats`` times, so that load hits them alike)."""
     import bayesmeta as bm
     from bayesmeta.api import BinaryFitter, load_binary
     from bayesmeta.inference.sampling import SamplerSettings
@@ -63,6 +64,7 @@ def sweep_modes() -> dict[str, float]:
     prior_set = bm.load_priors("sensitivity_rare_events")
     configs = [BinomialNormalPriors(**c.priors) for c in prior_set.configurations]
     settings = SamplerSettings()
+    one_core = SamplerSettings(cores=1)
     fitter = BinaryFitter(data, configs[0], settings.resolved_sampler)
 
     def summarise(fit):
@@ -71,32 +73,36 @@ def sweep_modes() -> dict[str, float]:
             fit.posterior(q).summary(with_mcse=False)
         return fit
 
-    out: dict[str, float] = {}
+    def sequential():
+        return [summarise(fitter.fit(p, settings)) for p in configs]
+
+    def pipelined():
+        fits, running = [], fitter.start(configs[0], settings)
+        for i, p in enumerate(configs):
+            idata, times = running.wait()
+            running = fitter.start(configs[i + 1], settings) if i + 1 < len(configs) else None
+            fits.append(summarise(fitter.result(idata, times, p, settings)))
+        return fits
+
+    def parallel():
+        fits = []
+        for i in range(0, len(configs), 2):
+            pair = configs[i:i + 2]
+            started = [fitter.start(p, one_core) for p in pair]
+            fits += [summarise(fitter.finish(r, p, one_core))
+                     for r, p in zip(started, pair, strict=True)]
+        return fits
+
+    ways = {"sequential": sequential, "pipelined": pipelined, "parallel": parallel}
+    seconds: dict[str, list[float]] = {name: [] for name in ways}
     medians: dict[str, list[float]] = {}
-    t0 = time.perf_counter()
-    fits = [summarise(fitter.fit(p, settings)) for p in configs]
-    out["sequential"] = time.perf_counter() - t0
-    medians["sequential"] = [f.posterior("log_or").median for f in fits]
-
-    t0 = time.perf_counter()
-    fits, running = [], fitter.start(configs[0], settings)
-    for i, p in enumerate(configs):
-        idata, times = running.wait()
-        running = fitter.start(configs[i + 1], settings) if i + 1 < len(configs) else None
-        fits.append(summarise(fitter.result(idata, times, p, settings)))
-    out["pipelined"] = time.perf_counter() - t0
-    medians["pipelined"] = [f.posterior("log_or").median for f in fits]
-
-    one_core = SamplerSettings(cores=1)
-    t0 = time.perf_counter()
-    fits = []
-    for i in range(0, len(configs), 2):
-        pair = configs[i:i + 2]
-        started = [fitter.start(p, one_core) for p in pair]
-        fits += [summarise(fitter.finish(r, p, one_core)) for r, p in zip(started, pair,
-                                                                           strict=True)]
-    out["parallel"] = time.perf_counter() - t0
-    medians["parallel"] = [f.posterior("log_or").median for f in fits]
+    for _ in range(repeats):
+        for name, way in ways.items():
+            t0 = time.perf_counter()
+            fits = way()
+            seconds[name].append(time.perf_counter() - t0)
+            medians[name] = [f.posterior("log_or").median for f in fits]
+    out: dict[str, float] = {name: statistics.median(v) for name, v in seconds.items()}
     out["same_draws"] = float(medians["sequential"] == medians["pipelined"]
                               == medians["parallel"])
     return out
@@ -130,8 +136,9 @@ def main() -> None:
               "sweep": {"wall_s": [w for w, _ in sweeps], "cpu_s": [c for _, c in sweeps]},
               "ratio_wall": sweep_wall / fit_wall, "ratio_cpu": sweep_cpu / fit_cpu}
     if not opts.skip_modes:
-        modes = sweep_modes()
-        print("\n10 configurations after one compile, in one process (wall s):")
+        modes = sweep_modes(opts.repeats)
+        print(f"\n10 configurations after one compile, in one process (wall s, median of "
+              f"{opts.repeats}):")
         for name in ("sequential", "pipelined", "parallel"):
             print(f"  {name:<12}{modes[name]:>8.2f}")
         print(f"  same draws in all three: {bool(modes['same_draws'])}")

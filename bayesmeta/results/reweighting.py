@@ -13,9 +13,8 @@ puts mass where the old one has none (e.g. from uniform(0, 5) on τ to a half-no
 draws exist there, and k̂ cannot see it.
 
 Weighted quantiles invert the weighted distribution function (numpy's ``inverted_cdf``);
-Monte Carlo standard errors of weighted means and probabilities follow the PSIS estimate
-sqrt(Σ w_s² (f_s − f̄)² / r_eff), with r_eff the relative efficiency of the ratios from the
-chains' autocorrelation (as ``loo``'s ``E_loo``).
+Monte Carlo standard errors of weighted means and probabilities linearise the
+self-normalised estimate and use the chains' autocorrelation (:meth:`WeightedMarginal.mcse_of`).
 """
 
 from __future__ import annotations
@@ -84,10 +83,22 @@ class WeightedMarginal:
         return float(np.sum(self._w[self.flat > x]))
 
     def mcse_of(self, values: np.ndarray) -> float:
-        """Monte Carlo SE of the weighted mean of ``values`` (same shape as the draws)."""
-        f = np.asarray(values, dtype=float).reshape(-1)
-        centre = np.sum(self._w * f)
-        return float(np.sqrt(np.sum(self._w ** 2 * (f - centre) ** 2) / self.r_eff))
+        """Monte Carlo SE of the weighted mean of ``values`` (same shape as the draws).
+
+        Linearising the self-normalised estimate Σ w f (Σ w = 1) around its value gives
+        the mean of h_s = S·w_s·(f_s − Σ w f); its MCSE is sd(h)/√ESS(h), with the ESS of
+        h from the chains' autocorrelation (arviz-stats), so both the unequal weights and
+        the MCMC dependence count.
+        """
+        from arviz_stats.base import array_stats
+
+        f = np.asarray(values, dtype=float)
+        centre = float(np.sum(self.weights * f))
+        h = f.size * self.weights * (f - centre)
+        if np.ptp(h) == 0:
+            return 0.0
+        ess = float(array_stats.ess(h, method="mean"))
+        return float(np.std(h, ddof=1) / np.sqrt(ess))
 
     def summary(self, *, with_mcse: bool = False) -> dict[str, Any]:
         q025, q50, q975 = self.quantile(np.array([0.025, 0.5, 0.975]))
