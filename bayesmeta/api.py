@@ -347,9 +347,11 @@ def _sweep_binary(binary: BinaryData, prior_set: PriorSet, settings: SamplerSett
                   progress: Progress | None) -> SensitivityResult:
     """Fit every configuration with one compiled model, the reference first.
 
-    Runs are pipelined: the next configuration samples (nutpie's threads) while Python
-    summarises the previous one, which the measurements in benchmarks/bench_sensitivity.py
-    showed to be faster on 2 cores than running configurations side by side.
+    Runs are pipelined: the next configuration samples (nutpie's threads, no GIL) while
+    Python summarises the previous one (diagnostics, power-scaling, summaries), so the two
+    overlap. Sampling one configuration already keeps both cores of the reference machine
+    busy (4 chains), so running configurations side by side (one core each) cannot do
+    better there; benchmarks/bench_sensitivity.py measures the three ways.
     """
     progress = progress or SilentProgress()
     t0 = time.perf_counter()
