@@ -9,6 +9,12 @@ generic ``out[...] = grad`` array assignment. Measured on this project's 2-core 
 array copies written as plain loops; everything else (the functions, shared data,
 initial points, coordinates) is nutpie's own code, so sampling is unchanged.
 
+A model whose only data variable is one float64 vector (the priors-as-data model,
+:mod:`bayesmeta.models.binomial_normal_prior_data`) gets that vector as nutpie's user data
+itself, read with one ``carray``; nutpie's generic shared-data reader (``literal_unroll``
+over a record of pointers) would add ~3 s of numba compile to every process. Its
+``with_data`` swaps the vector without recompiling.
+
 nutpie is pinned to 0.16.x because this uses its internal helpers; if they move, we fall
 back to ``nutpie.compile_pymc_model`` (slower, same results).
 """
