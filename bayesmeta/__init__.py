@@ -67,6 +67,10 @@ _LAZY = {
     "read_longitudinal": "bayesmeta.data.longitudinal",
     "LongitudinalData": "bayesmeta.data.longitudinal",
     "LongitudinalMetaResult": "bayesmeta.results.longitudinal",
+    "sensitivity": "bayesmeta.api",
+    "reweight": "bayesmeta.api",
+    "load_priors": "bayesmeta.api",
+    "SensitivityResult": "bayesmeta.results.sensitivity",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

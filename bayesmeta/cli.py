@@ -676,6 +676,106 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
         click.echo(f"Wrote {plot_path}")
 
 
+# -- sensitivity -----------------------------------------------------------------------
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+@cli.command("sensitivity")
+@click.argument("data")
+@click.option("--model", "model_kind", type=click.Choice(["binary", "effects", "continuous"]),
+              default="binary", show_default=True,
+              help="binary: binomial-normal model of two-arm counts (effects/continuous: "
+                   "not available yet).")
+@click.option("--priors", "prior_set", default="sensitivity_rare_events", show_default=True,
+              help="Prior set: a TOML file or a bundled name (sensitivity_rare_events, "
+                   "sensitivity_tau).")
+@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="OR",
+              help="Decision threshold on the OR besides 1 (repeatable), e.g. --threshold 1.5.")
+@click.option("--method", type=click.Choice(["refit", "reweight"]), default="refit",
+              show_default=True,
+              help="refit: MCMC under every prior; reweight: reweight the reference fit where "
+                   "Pareto k̂ allows, refit the rest.")
+@click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
+              show_default=True, help="One row per study (wide) or per arm (long).")
+@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+              help="Map a column, e.g. --col events_t=deaths_msc (repeatable).")
+@click.option("--treatment", help="Long layout: the arm label of the treatment arm.")
+@click.option("--control", help="Long layout: the arm label of the control arm.")
+@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
+@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
+@click.option("--subgroup-column", default="subgroup", show_default=True)
+@_sampler_options
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the table, verdict and every fit's summary as JSON (docs/json.md).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the table (a row per prior) as CSV.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plot the pooled OR and P(harm) across priors (.png, .pdf or .svg).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 3 when any fit's sampler diagnostics fail.")
+def sensitivity_cmd(data: str, model_kind: str, prior_set: str, thresholds: tuple[float, ...],
+                    method: str, layout: str, columns: tuple[str, ...], treatment: str | None,
+                    control: str | None, sep: str, encoding: str, subgroup: str | None,
+                    subgroup_column: str, sampler: str, chains: int, draws: int, tune: int,
+                    seed: int, target_accept: float, cores: int | None,
+                    json_path: Path | None, csv_path: Path | None, plot_path: Path | None,
+                    force: bool, quiet: bool, strict: bool) -> None:
+    """Prior sensitivity: fit DATA under every prior of a prior set and compare.
+
+    Prints a row per prior (pooled OR and 95% CrI, tau, P(OR > 1), P(theta_new > 0),
+    diagnostics, power-scaling) and a verdict: whether each OR threshold is crossed under
+    any prior and which prior moves it most. The model is compiled once; priors enter as
+    data, so each row equals `fit binary` with that prior and seed.
+    """
+    from bayesmeta import api
+    from bayesmeta.errors import InputError
+    from bayesmeta.presentation.progress import TerminalProgress
+    from bayesmeta.presentation.sensitivity_text import render_sensitivity
+
+    _check_outputs(force, json_path, csv_path, plot_path)
+    if plot_path is not None and plot_path.suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        raise InputError(f"the plot must be a {', '.join('.' + f for f in PLOT_FORMATS)} "
+                         "file", source=plot_path)
+    read_options = {"layout": layout, "columns": _parse_columns(columns),
+                    "treatment": treatment, "control": control, "sep": sep,
+                    "encoding": encoding}
+    if model_kind != "binary":  # refused before any data is read, with one line
+        api.sensitivity(data, model=model_kind, priors=prior_set)
+    binary = api.load_binary(data, subgroup=subgroup, subgroup_column=subgroup_column,
+                             **read_options)
+    res = api.sensitivity(
+        binary, priors=prior_set, model=model_kind, method=method, thresholds=thresholds,
+        sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
+        target_accept=target_accept, cores=cores,
+        progress=TerminalProgress(enabled=not quiet))
+    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    click.echo(render_sensitivity(res, label=label))
+    if json_path:
+        from bayesmeta.presentation.outputs import write_json
+
+        write_json(res.to_dict(), json_path, force=force)
+        click.echo(f"Wrote {json_path}")
+    if csv_path:
+        from bayesmeta.presentation.outputs import write_csv
+
+        write_csv(res.table(), csv_path, force=force)
+        click.echo(f"Wrote {csv_path}")
+    if plot_path:
+        from bayesmeta.presentation.sensitivity_plot import plot_sensitivity
+
+        plot_sensitivity(res, plot_path, force=force, label=label)
+        click.echo(f"Wrote {plot_path}")
+    bad = [r.name for r in res.rows if not r.diagnostics_ok]
+    if bad:
+        click.secho(f"WARNING: sampler problems under {', '.join(bad)} — see the table.",
+                    fg="red", err=True)
+        if strict:
+            raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
+
+
 # -- data ------------------------------------------------------------------------------
 @cli.group()
 def data() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -116,39 +117,124 @@ class SamplingTimes:
     sample_s: float
 
 
-def sample_model(model: Any, settings: SamplerSettings,
-                 progress: Progress | None = None) -> tuple[xr.DataTree, SamplingTimes]:
+def sample_model(model: Any, settings: SamplerSettings, progress: Progress | None = None,
+                 *, data: Mapping[str, Any] | None = None,
+                 drop: Sequence[str] = ()) -> tuple[xr.DataTree, SamplingTimes]:
     """Sample ``model``'s posterior; return the DataTree and how long compiling/sampling took.
 
-    Only the posterior and sampler statistics are returned; unconstrained copies of
-    constrained parameters (``tau_log__``) are dropped.
+    ``data`` sets values of the model's data variables (``pm.Data``) first; ``drop`` names
+    posterior variables not to return. Only the posterior and sampler statistics are
+    returned; unconstrained copies of constrained parameters (``tau_log__``) are dropped.
     """
-    progress = progress or SilentProgress()
-    logging.getLogger("pymc").setLevel(logging.ERROR)
-    sampler = settings.resolved_sampler
-    if sampler == "nutpie":
-        tree, times = _sample_nutpie(model, settings, progress)
-    else:
-        tree, times = _sample_pm(model, settings, progress, sampler)
+    prepared = PreparedModel(model, settings.resolved_sampler, progress)
+    tree, times = prepared.sample(settings, data=data, progress=progress, drop=drop)
+    return tree, SamplingTimes(prepared.compile_s, times.sample_s)
+
+
+class PreparedModel:
+    """A PyMC model compiled once for a sampler, then sampled any number of times.
+
+    With nutpie the model is compiled here, once; :meth:`sample` with new ``data`` (values
+    of the model's ``pm.Data`` variables, e.g. prior hyperparameters) swaps the data under the
+    compiled code, so nothing is recompiled. PyMC's and JAX samplers set the data with
+    ``pm.set_data`` and compile inside ``pm.sample`` (from PyTensor's disk cache). The same
+    data, settings and seed give the same draws whichever way the model was prepared.
+    """
+
+    def __init__(self, model: Any, sampler: str, progress: Progress | None = None) -> None:
+        self.model = model
+        self.sampler = "nutpie" if sampler == "auto" else sampler
+        self.compile_s = 0.0
+        self._compiled: Any = None
+        logging.getLogger("pymc").setLevel(logging.ERROR)
+        if self.sampler == "nutpie":
+            from bayesmeta.inference.nutpie_compile import compile_for_nutpie
+
+            (progress or SilentProgress()).stage(
+                "Compiling the model (first run of a model: ~10 s; then cached)")
+            t0 = time.perf_counter()
+            self._compiled = compile_for_nutpie(model)
+            self.compile_s = time.perf_counter() - t0
+        elif self.sampler in {"numpyro", "blackjax"}:
+            _require_jax(self.sampler)
+
+    def sample(self, settings: SamplerSettings, *, data: Mapping[str, Any] | None = None,
+               progress: Progress | None = None,
+               drop: Sequence[str] = ()) -> tuple[xr.DataTree, SamplingTimes]:
+        """Sample with ``settings`` (its sampler must be this one's) after setting ``data``."""
+        return self.start(settings, data=data, progress=progress, drop=drop).wait()
+
+    def start(self, settings: SamplerSettings, *, data: Mapping[str, Any] | None = None,
+              progress: Progress | None = None, drop: Sequence[str] = ()) -> RunningSampler:
+        """Start sampling and return at once (nutpie samples in background threads, so
+        Python can summarise the previous run meanwhile); :meth:`RunningSampler.wait`
+        gives what :meth:`sample` returns. Other samplers run to the end here."""
+        progress = progress or SilentProgress()
+        if settings.resolved_sampler != self.sampler:
+            raise ValueError(f"prepared for {self.sampler}, asked for "
+                             f"{settings.resolved_sampler}")
+        if self._compiled is not None:
+            compiled = self._compiled.with_data(**data) if data else self._compiled
+            return _start_nutpie(compiled, settings, progress, self.compile_s, drop)
+        if data:
+            import pymc as pm
+
+            with self.model:
+                pm.set_data(dict(data))
+        tree, times = _sample_pm(self.model, settings, progress, self.sampler)
+        return RunningSampler(lambda: (tree, times), drop)
+
+
+class RunningSampler:
+    """A sampling run started by :meth:`PreparedModel.start`."""
+
+    def __init__(self, finish: Any, drop: Sequence[str]) -> None:
+        self._finish = finish
+        self._drop = tuple(drop)
+
+    def wait(self) -> tuple[xr.DataTree, SamplingTimes]:
+        tree, times = self._finish()
+        return _posterior_and_stats(tree, self._drop), times
+
+
+def _posterior_and_stats(tree: xr.DataTree, drop: Sequence[str]) -> xr.DataTree:
     post = tree["posterior"].to_dataset()
-    drop = [v for v in post.data_vars if str(v).endswith("__")]
-    children = {"posterior": xr.DataTree(post.drop_vars(drop)),
+    gone = [v for v in post.data_vars if str(v).endswith("__") or str(v) in set(drop)]
+    children = {"posterior": xr.DataTree(post.drop_vars(gone)),
                 "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())}
-    return xr.DataTree.from_dict(children), times
+    return xr.DataTree.from_dict(children)
 
 
-def _sample_nutpie(model: Any, settings: SamplerSettings,
-                   progress: Progress) -> tuple[xr.DataTree, SamplingTimes]:
-    from bayesmeta.inference.nutpie_compile import compile_for_nutpie
+def _start_nutpie(compiled: Any, settings: SamplerSettings, progress: Progress,
+                  compile_s: float, drop: Sequence[str]) -> RunningSampler:
+    import nutpie
 
-    progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
-    t0 = time.perf_counter()
-    compiled = compile_for_nutpie(model)
     t1 = time.perf_counter()
-    tree = sample_compiled_nutpie(compiled, settings, progress)
-    t2 = time.perf_counter()
-    progress.finished(f"compiled in {t1 - t0:.1f} s, sampled in {t2 - t1:.1f} s")
-    return tree, SamplingTimes(t1 - t0, t2 - t1)
+    total = settings.chains * (settings.draws + settings.tune)
+    progress.stage(f"Sampling {settings.chains} chains × ({settings.tune} warm-up + "
+                   f"{settings.draws} draws) with nutpie on {settings.resolved_cores} cores")
+
+    def on_progress(chains: list[Any]) -> None:
+        done = sum(int(c.finished_draws) for c in chains)
+        progress.sampling(done, total, sum(int(c.divergences) for c in chains))
+
+    background = nutpie.sample(
+        compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+        cores=settings.resolved_cores, seed=settings.seed, target_accept=settings.target_accept,
+        save_warmup=False, progress_bar=False, progress_callback=on_progress,
+        progress_rate=200, blocking=False)
+
+    def finish() -> tuple[xr.DataTree, SamplingTimes]:
+        try:
+            tree = background.wait()
+        except BaseException:
+            background.cancel()
+            raise
+        t2 = time.perf_counter()
+        progress.finished(f"compiled in {compile_s:.1f} s, sampled in {t2 - t1:.1f} s")
+        return tree, SamplingTimes(compile_s, t2 - t1)
+
+    return RunningSampler(finish, drop)
 
 
 def sample_compiled_nutpie(compiled: Any, settings: SamplerSettings,
@@ -158,22 +244,7 @@ def sample_compiled_nutpie(compiled: Any, settings: SamplerSettings,
     The same call as every nutpie fit makes, so code that reuses a compiled model
     (simulation-based calibration) samples exactly as ``bayesmeta fit`` does.
     """
-    import nutpie
-
-    progress = progress or SilentProgress()
-    total = settings.chains * (settings.draws + settings.tune)
-    progress.stage(f"Sampling {settings.chains} chains × ({settings.tune} warm-up + "
-                   f"{settings.draws} draws) with nutpie on {settings.resolved_cores} cores")
-
-    def on_progress(chains: list[Any]) -> None:
-        done = sum(int(c.finished_draws) for c in chains)
-        progress.sampling(done, total, sum(int(c.divergences) for c in chains))
-
-    tree = nutpie.sample(
-        compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-        cores=settings.resolved_cores, seed=settings.seed, target_accept=settings.target_accept,
-        save_warmup=False, progress_bar=False, progress_callback=on_progress,
-        progress_rate=200)
+    tree, _ = _start_nutpie(compiled, settings, progress or SilentProgress(), 0.0, ()).wait()
     return tree
 
 
@@ -181,8 +252,6 @@ def _sample_pm(model: Any, settings: SamplerSettings, progress: Progress,
                sampler: str) -> tuple[xr.DataTree, SamplingTimes]:
     import pymc as pm
 
-    if sampler in {"numpyro", "blackjax"}:
-        _require_jax(sampler)
     progress.stage(f"Sampling {settings.chains} chains × ({settings.tune} warm-up + "
                    f"{settings.draws} draws) with {sampler}")
     t0 = time.perf_counter()

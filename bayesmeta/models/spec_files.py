@@ -64,6 +64,9 @@ def load_model_spec(name_or_path: str | Path) -> ModelSpec:
         raise InputError(f"is not valid TOML ({exc})", source=path) from None
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", source=path) from None
+    if "configuration" in raw:
+        raise InputError("is a prior set for `bayesmeta sensitivity --priors`, not a model "
+                         "file", source=path)
     model = raw.get("model")
     if model not in MODEL_PRIOR_SLOTS:
         raise InputError(f"key 'model' must be one of {', '.join(MODEL_PRIOR_SLOTS)} "

@@ -102,6 +102,12 @@ def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
                      f"{fmt(r.or_median)} ({fmt(r.or_q025)}–{fmt(r.or_q975)})"])
     lines.append(table(rows, header=["study", "treatment", "control", "observed OR (95% CI)",
                                      "shrunken OR (95% CrI)"], align="lrrrr"))
+    if res.prior_sensitivity() is not None:
+        from bayesmeta.presentation.sensitivity_text import power_scaling_text
+
+        lines += ["", "Prior sensitivity (power-scaling, Kallioinen et al. 2024; "
+                      "`bayesmeta sensitivity` compares other priors)"]
+        lines += power_scaling_text(res.prior_sensitivity())
     lines += ["", diagnostics_text(res.diagnostics)]
     st = res.settings
     lines.append(f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} warm-up"

@@ -12,6 +12,8 @@
 * for plots, influence and reports: ``effect_scale`` (odds ratio), ``forest_table()``,
   ``pointwise_log_likelihood()`` (per study, both arms), ``main_parameters``;
   :func:`load_binary_result` reads a fit saved with ``to_netcdf`` back.
+* ``prior_sensitivity()`` — power-scaling prior/likelihood sensitivity of log OR, τ and
+  θ_new (:mod:`bayesmeta.results.prior_sensitivity`), computed from the draws.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -121,6 +124,20 @@ class BinaryMetaResult:
         draws = self.posterior("theta_new" if predictive else "log_or")
         return draws.sf(math.log(threshold))
 
+    # -- local prior sensitivity -------------------------------------------------------
+    def prior_sensitivity(self):
+        """Power-scaling sensitivity (Kallioinen et al. 2024) of log OR, τ and θ_new; None
+        for the conditional likelihood (its log-likelihood is not computed from draws)."""
+        if self.model != MODEL_NAME:
+            return None
+        return self._power_scaling
+
+    @cached_property
+    def _power_scaling(self):
+        from bayesmeta.results.prior_sensitivity import power_scaling
+
+        return power_scaling(self.idata, self.data, self.priors)
+
     # -- absolute effects --------------------------------------------------------------
     @property
     def baseline_risk(self) -> BaselineRisk:
@@ -207,6 +224,8 @@ class BinaryMetaResult:
         out["probabilities"] = self.probabilities()
         out["studies"] = _records(self.study_effects())
         out["diagnostics"] = self.diagnostics.to_dict()
+        sensitivity = self.prior_sensitivity()
+        out["prior_sensitivity"] = None if sensitivity is None else sensitivity.to_dict()
         out["settings"] = self.settings_dict()
         return _clean(out)
 
