@@ -88,6 +88,7 @@ from bayesmeta.models.prior_sets import PriorSet, load_prior_set, prior_set_from
 from bayesmeta.models.spec_files import load_model_spec
 from bayesmeta.priors import Prior, parse_prior
 from bayesmeta.results.binary import BaselineRisk, BinaryMetaResult
+from bayesmeta.results.conditional import ConditionalMetaResult
 from bayesmeta.results.effects import EffectsMetaResult
 from bayesmeta.results.longitudinal import LongitudinalMetaResult, derived_draws
 from bayesmeta.results.rates import BaselineRate, RateMetaResult
@@ -229,7 +230,7 @@ def fit_binary(
     idata, times = sample_model(model_obj, settings, progress)
     t1 = time.perf_counter()
     diagnostics = diagnose(idata, var_names=["theta", "tau", "theta_study", "theta_new"])
-    return BinaryMetaResult(
+    return ConditionalMetaResult(
         data=binary, priors=priors, settings=settings, idata=idata, diagnostics=diagnostics,
         thresholds=cuts, baseline=baseline, model="conditional_hypergeometric",
         timings={"build_and_sample_s": t1 - t0, "compile_s": times.compile_s,
@@ -634,9 +635,45 @@ def refit_binary(result: BinaryMetaResult, data: BinaryData,
                       progress=progress)
 
 
+_SAMPLER_DEFAULTS: dict[str, Any] = {"sampler": "auto", "chains": 4, "draws": 1000,
+                                     "tune": 1000, "seed": 1, "target_accept": 0.9,
+                                     "cores": None}
+
+
+def refit_effects(result: EffectsMetaResult, data: EffectsData,
+                  progress: Progress | None = None) -> EffectsMetaResult:
+    """Fit the normal–normal model to ``data`` with ``result``'s priors, method and
+    thresholds (and, for MCMC, its sampler settings and seed). With the exact method a
+    refit takes milliseconds and equals a separate exact fit without the study."""
+    s = result.settings
+    sampler = ({} if s is None else
+               {"sampler": s.sampler, "chains": s.chains, "draws": s.draws, "tune": s.tune,
+                "seed": s.seed, "target_accept": s.target_accept, "cores": s.cores})
+    return _fit_nnhm(data, priors=result.priors, model=None, tau_prior=None, mu_prior=None,
+                     effect_prior=None, method=result.method, thresholds=result.thresholds,
+                     progress=progress, **{**_SAMPLER_DEFAULTS, **sampler})
+
+
+def refit_rates(result: RateMetaResult, data: RateData,
+                progress: Progress | None = None) -> RateMetaResult:
+    """Fit the Poisson–normal model to ``data`` with ``result``'s priors, sampler settings,
+    seed, thresholds and baseline rate (a leave-one-study-out refit)."""
+    s = result.settings
+    baseline = result.baseline.value if result.baseline is not None else None
+    return fit_rates(data, priors=result.priors, sampler=s.sampler, chains=s.chains,
+                     draws=s.draws, tune=s.tune, seed=s.seed, target_accept=s.target_accept,
+                     cores=s.cores, thresholds=result.thresholds, baseline_rate=baseline,
+                     progress=progress)
+
+
 #: How to refit each kind of result without a study: result class → refit(result, data).
 #: A new model adds its entry (the normal–normal model: an exact fit).
-REFITTERS: dict[type, Callable[[Any, Any], Any]] = {BinaryMetaResult: refit_binary}
+REFITTERS: dict[type, Callable[[Any, Any], Any]] = {
+    BinaryMetaResult: refit_binary,
+    ConditionalMetaResult: refit_binary,  # its priors select the conditional likelihood
+    EffectsMetaResult: refit_effects,
+    RateMetaResult: refit_rates,
+}
 
 
 def influence(result: Any, *, refits: bool = True, threshold: float | None = None,

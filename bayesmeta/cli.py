@@ -821,8 +821,10 @@ def _analysis_options(f):
     options = [
         click.argument("data"),
         click.option("--model", "model_name", default="binary", show_default=True,
-                     help="Model: binary (binomial-normal), or a model file (bundled name "
-                          "such as binomial_normal_vague, or a TOML path)."),
+                     help="Model: binary (binomial-normal; --likelihood conditional), "
+                          "effects or continuous (normal-normal, exact by default), rates "
+                          "(Poisson-normal), or a model file (bundled name such as "
+                          "binomial_normal_vague or nnhm_reference, or a TOML path)."),
         click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
                      show_default=True, help="One row per study (wide) or per arm (long)."),
         click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
@@ -836,12 +838,34 @@ def _analysis_options(f):
         click.option("--subgroup-column", default="subgroup", show_default=True),
         click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 "
                                          "[default]."),
-        click.option("--effect-prior", help="Prior of the pooled log OR [normal:0:2.82]."),
+        click.option("--effect-prior", "--mu-prior", "effect_prior",
+                     help="Prior of the pooled effect: log OR or log rate ratio "
+                          "[normal:0:2.82]; the normal-normal model's mu [by measure]."),
         click.option("--baseline-prior", help="Prior of study baselines [normal:0:10]."),
-        click.option("--threshold", type=float, metavar="OR",
-                     help="Harm threshold: P(OR > OR) is reported and shaded [default: 1]."),
+        click.option("--threshold", type=float, metavar="C",
+                     help="Harm threshold on the displayed scale (OR, RR; MD, SMD as they "
+                          "are): P(effect > C) is reported and shaded [default: no effect]."),
         click.option("--baseline-risk", type=float,
-                     help="Control-arm risk for absolute effects [pooled control arms]."),
+                     help="binary: control-arm risk for absolute effects [pooled control "
+                          "arms]."),
+        click.option("--likelihood", type=click.Choice(["binomial", "conditional"]),
+                     help="binary: binomial-normal [default] or conditional "
+                          "(hypergeometric) likelihood."),
+        click.option("--measure", help="effects: logOR, logRR, logHR, RD, MD, SMD or generic "
+                                       "[generic; 2x2 counts: logOR]; continuous: MD or SMD."),
+        click.option("--method", type=click.Choice(["exact", "mcmc"]),
+                     help="effects/continuous: exact quadrature [default] or mcmc."),
+        click.option("--cc", type=float, help="effects from 2x2 counts: continuity "
+                                              "correction (e.g. 0.5); none unless given."),
+        click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]),
+                     help="effects from 2x2 counts: which tables get --cc [only0]."),
+        click.option("--keep-double-zero", is_flag=True,
+                     help="effects from 2x2 counts: keep double-zero studies (needs --cc)."),
+        click.option("--outcome-type", type=click.Choice(["final", "change"]),
+                     help="continuous: means are final values or changes from baseline."),
+        click.option("--baseline-rate", type=float,
+                     help="rates: control-arm events per unit of person-time for absolute "
+                          "effects [pooled control arms]."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -850,7 +874,40 @@ def _analysis_options(f):
 
 _FIT_ONLY = ("layout", "columns", "treatment", "control", "sep", "encoding", "subgroup",
              "tau_prior", "effect_prior", "baseline_prior", "baseline_risk", "sampler",
-             "chains", "draws", "tune", "seed", "target_accept", "cores")
+             "chains", "draws", "tune", "seed", "target_accept", "cores", "likelihood",
+             "measure", "method", "cc", "cc_to", "keep_double_zero", "outcome_type",
+             "baseline_rate")
+
+#: Options that belong to one model type only (``--model``); the others refuse them.
+_MODEL_SPECIFIC = ("layout", "treatment", "control", "baseline_prior", "baseline_risk",
+                   "likelihood", "measure", "method", "cc", "cc_to", "keep_double_zero",
+                   "outcome_type", "baseline_rate")
+
+
+def _refuse_options(o: dict[str, Any], allowed: tuple[str, ...], model: str) -> None:
+    """An option of another model type given with this one: one line naming it."""
+    from bayesmeta.errors import InputError
+
+    for name in _MODEL_SPECIFIC:
+        value = o.get(name)
+        if name in allowed or value in (None, False) or (name == "layout" and value == "auto"):
+            continue
+        flag = "--" + name.replace("_", "-")
+        raise InputError(f"does not apply to --model {model}", source=flag)
+
+
+def _display_to_internal(c: float, log: bool) -> float:
+    """A threshold on the displayed scale (an OR) on the model's scale (a log OR)."""
+    import math
+
+    from bayesmeta.errors import InputError
+
+    if not log:
+        return c
+    if not c > 0:
+        raise InputError(f"a ratio threshold must be greater than 0 (got {c:g})",
+                         source="--threshold")
+    return math.log(c)
 
 
 def _is_saved_fit(data: str) -> bool:
@@ -883,18 +940,20 @@ def _result_from_options(ctx: click.Context, progress: Any) -> tuple[Any, str]:
             raise InputError(f"unknown model '{name}'; model types: {', '.join(MODEL_TYPES)}; "
                              f"bundled model files: {', '.join(bundled_model_files())}; or a "
                              "TOML model file's path", source="--model")
-    fitter = MODEL_TYPES.get(name, _fit_binary_from_options)
-    # A name that is not a model type is a model file; only binomial-normal model files
-    # exist so far (fit_binary refuses a file written for another model).
+    # A name that is not a model type is a model file: its `model` key picks the fitter.
+    fitter = MODEL_TYPES.get(name) or _fitter_for_model_file(name)
     res = fitter(o, None if name in MODEL_TYPES else name, progress)
     label = data if o["subgroup"] is None else (f"{data} [{o['subgroup_column']} = "
                                                 f"{o['subgroup']}]")
     return res, label
 
 
-def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
+def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress: Any,
+                             likelihood: str | None = None) -> Any:
     from bayesmeta import api
 
+    _refuse_options(o, ("layout", "treatment", "control", "baseline_prior", "baseline_risk",
+                        "likelihood"), "binary")
     read_options = {"layout": o["layout"], "columns": _parse_columns(o["columns"]),
                     "treatment": o["treatment"], "control": o["control"], "sep": o["sep"],
                     "encoding": o["encoding"]}
@@ -906,14 +965,110 @@ def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress
         baseline_prior=o["baseline_prior"], sampler=o["sampler"], chains=o["chains"],
         draws=o["draws"], tune=o["tune"], seed=o["seed"], target_accept=o["target_accept"],
         cores=o["cores"], thresholds=thresholds, baseline_risk=o["baseline_risk"],
-        progress=progress)
+        likelihood=likelihood or o["likelihood"] or "binomial", progress=progress)
+
+
+def _sampler_kwargs(o: dict[str, Any]) -> dict[str, Any]:
+    return {k: o[k] for k in ("sampler", "chains", "draws", "tune", "seed", "target_accept",
+                              "cores")}
+
+
+def _fit_effects_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
+    """The normal-normal model on effect estimates (or log ORs from 2x2 counts), as `fit
+    effects`; --threshold is on the displayed scale (an OR for log ORs)."""
+    from bayesmeta import api
+    from bayesmeta.results.effect_scale import EFFECT_SIZE_SCALES
+
+    _refuse_options(o, ("layout", "treatment", "control", "measure", "method", "cc", "cc_to",
+                        "keep_double_zero"), "effects")
+    read_options = {"columns": _parse_columns(o["columns"]), "sep": o["sep"],
+                    "encoding": o["encoding"], "layout": o["layout"],
+                    "treatment": o["treatment"], "control": o["control"]}
+    effects = api.load_effects(o["data"], measure=o["measure"], subgroup=o["subgroup"],
+                               subgroup_column=o["subgroup_column"], cc=o["cc"],
+                               cc_to=o["cc_to"] or "only0",
+                               drop_double_zero=not o["keep_double_zero"], **read_options)
+    log = EFFECT_SIZE_SCALES[effects.measure].log
+    thresholds = (() if o["threshold"] is None
+                  else (_display_to_internal(o["threshold"], log),))
+    return api.fit_effects(effects, model=model_file, tau_prior=o["tau_prior"],
+                           mu_prior=o["effect_prior"], method=o["method"] or "exact",
+                           thresholds=thresholds, progress=progress, **_sampler_kwargs(o))
+
+
+def _fit_continuous_from_options(o: dict[str, Any], model_file: str | None,
+                                 progress: Any) -> Any:
+    """The normal-normal model on arm-level means/SDs as MD or SMD, as `fit continuous`."""
+    from bayesmeta import api
+    from bayesmeta.errors import InputError
+
+    _refuse_options(o, ("layout", "treatment", "control", "measure", "method",
+                        "outcome_type"), "continuous")
+    if o["measure"] is None or o["measure"].upper() not in ("MD", "SMD"):
+        raise InputError("--model continuous needs --measure MD or --measure SMD",
+                         source="--measure")
+    read_options = {"columns": _parse_columns(o["columns"]), "sep": o["sep"],
+                    "encoding": o["encoding"], "layout": o["layout"],
+                    "treatment": o["treatment"], "control": o["control"]}
+    thresholds = () if o["threshold"] is None else (o["threshold"],)
+    return api.fit_continuous(
+        o["data"], measure=o["measure"].upper(), outcome_type=o["outcome_type"],
+        model=model_file, tau_prior=o["tau_prior"], mu_prior=o["effect_prior"],
+        method=o["method"] or "exact", thresholds=thresholds, subgroup=o["subgroup"],
+        progress=progress, read_options=read_options, **_sampler_kwargs(o))
+
+
+def _fit_rates_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
+    """The Poisson-normal model on events over person-time, as `fit rates`."""
+    from bayesmeta import api
+
+    _refuse_options(o, ("baseline_prior", "baseline_rate"), "rates")
+    rates = api.load_rates(o["data"], subgroup=o["subgroup"],
+                           subgroup_column=o["subgroup_column"],
+                           columns=_parse_columns(o["columns"]), sep=o["sep"],
+                           encoding=o["encoding"])
+    thresholds = () if o["threshold"] is None else (o["threshold"],)
+    return api.fit_rates(rates, model=model_file, tau_prior=o["tau_prior"],
+                         effect_prior=o["effect_prior"], baseline_prior=o["baseline_prior"],
+                         thresholds=thresholds, baseline_rate=o["baseline_rate"],
+                         progress=progress, **_sampler_kwargs(o))
+
+
+def _fit_conditional_from_options(o: dict[str, Any], model_file: str | None,
+                                  progress: Any) -> Any:
+    return _fit_binary_from_options(o, model_file, progress, likelihood="conditional")
 
 
 #: ``--model`` values naming a model type, and the function fitting it from the shared
 #: options (``options, model_file, progress``); any other value is read as a model file.
 #: A new model adds its entry.
 MODEL_TYPES: dict[str, Any] = {"binary": _fit_binary_from_options,
-                               "binomial_normal": _fit_binary_from_options}
+                               "binomial_normal": _fit_binary_from_options,
+                               "conditional": _fit_conditional_from_options,
+                               "effects": _fit_effects_from_options,
+                               "nnhm": _fit_effects_from_options,
+                               "continuous": _fit_continuous_from_options,
+                               "rates": _fit_rates_from_options,
+                               "poisson_normal": _fit_rates_from_options}
+
+#: The fitter of a model file, by the file's ``model`` key.
+MODEL_FILE_FITTERS: dict[str, Any] = {
+    "binomial_normal": _fit_binary_from_options,
+    "conditional_hypergeometric": _fit_conditional_from_options,
+    "nnhm": _fit_effects_from_options,
+    "poisson_normal": _fit_rates_from_options,
+}
+
+
+def _fitter_for_model_file(name: str) -> Any:
+    from bayesmeta.errors import InputError
+    from bayesmeta.models.spec_files import load_model_spec
+
+    spec = load_model_spec(name)
+    if spec.model not in MODEL_FILE_FITTERS:
+        raise InputError(f"model file is for '{spec.model}', which plot, influence and "
+                         "report do not fit", source=str(spec.path))
+    return MODEL_FILE_FITTERS[spec.model]
 
 
 def _command_line(ctx: click.Context) -> str:
@@ -953,10 +1108,13 @@ def _warn_diagnostics(diag: Any) -> None:
 
 
 def _threshold_of(ctx: click.Context, res: Any) -> float | None:
+    """The harm threshold on the displayed scale: --threshold, else the fit's first (a
+    result whose thresholds are on another scale gives ``display_thresholds``)."""
     c = ctx.params.get("threshold")
     if c is not None:
         return c
-    return res.thresholds[0] if getattr(res, "thresholds", ()) else None
+    shown = getattr(res, "display_thresholds", getattr(res, "thresholds", ()))
+    return shown[0] if shown else None
 
 
 @cli.command("plot")
@@ -966,7 +1124,8 @@ def _threshold_of(ctx: click.Context, res: Any) -> float | None:
               type=click.Path(dir_okay=False, path_type=Path),
               help="Image file: .png, .svg or .pdf.")
 @click.option("--predictive", is_flag=True,
-              help="posterior: show the OR of a new study instead of the pooled OR.")
+              help="posterior: show the effect (OR) of a new study instead of the pooled "
+                   "one.")
 @click.option("--title", help="Title of the figure.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the fit's summary as JSON (see docs/json.md).")
@@ -995,7 +1154,9 @@ def plot_cmd(ctx: click.Context, kind: str, output: Path, predictive: bool,
     options: dict[str, Any] = {"title": title, "threshold": _threshold_of(ctx, res),
                                "predictive": predictive}
     if kind == "forest" and title is None:
-        options["title"] = f"{label}: binomial-normal model"
+        from bayesmeta.presentation.report.builder import report_model_for
+
+        options["title"] = f"{label}: {report_model_for(res).short_name or 'model'}"
     plot(kind, res, output, force=force, **options)
     click.echo(f"Wrote {output}")
     if json_path:

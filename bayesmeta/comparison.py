@@ -163,20 +163,24 @@ def bayesian_row(name: str, label: str, effect: DrawsMarginal, effect_new: Draws
                  tau: DrawsMarginal, *, measure: str, zeros: str, used: int, total: int,
                  diagnostics: Any, prob_above_null: float | None = None,
                  detail: dict[str, Any] | None = None) -> ComparisonRow:
-    """A row from posterior draws: median, 95% equal-tailed CrI, predictive interval for a
-    new study, τ median and CrI; sampler problems go into ``note``."""
+    """A row from a posterior: median, 95% equal-tailed CrI, predictive interval for a
+    new study, τ median and CrI; sampler problems go into ``note``. The marginals may be
+    draws or exact (:class:`~bayesmeta.results.exact_marginal.ExactMarginal`, with
+    ``diagnostics=None``: no sampler, no Monte Carlo error)."""
     lo, hi = effect.interval(0.95)
     plo, phi = effect_new.interval(0.95)
     tlo, thi = tau.interval(0.95)
-    note = "" if diagnostics.ok else ("SAMPLER PROBLEMS: " + "; ".join(
+    note = "" if diagnostics is None or diagnostics.ok else ("SAMPLER PROBLEMS: " + "; ".join(
         p.check for p in diagnostics.problems))
+    draws = getattr(effect, "flat", None)
     return ComparisonRow(name=name, label=label, kind="bayesian", measure=measure,
                          zeros=zeros, studies_used=used, studies_total=total,
                          estimate=effect.median, lower=lo, upper=hi, pred_lower=plo,
                          pred_upper=phi, tau=tau.median, tau_lower=tlo, tau_upper=thi,
                          interval="95% CrI (posterior median)",
                          prob_above_null=prob_above_null, note=note,
-                         detail={"n_draws": int(effect.flat.size), **(detail or {})})
+                         detail={"n_draws": None if draws is None else int(draws.size),
+                                 **(detail or {})})
 
 
 def _uninformative(data: BinaryData) -> int:
@@ -239,6 +243,36 @@ def _run_poisson(data: RateData, ctx: CompareContext) -> ComparisonRow:
 
 register(ComparisonMethod("poisson-normal", "Poisson-normal model", "bayesian", "rates",
                           "IRR", "none (exact Poisson likelihood)", _run_poisson))
+
+
+def _run_nnhm(data: BinaryData, ctx: CompareContext) -> ComparisonRow:
+    """The normal–normal model, exact, on log ORs with the classical methods' zero rule:
+    0.5 added to every cell of tables with a zero, double-zero tables dropped."""
+    from bayesmeta.api import fit_effects
+    from bayesmeta.data.effect_sizes import binary_effects
+    from bayesmeta.data.effects import effects_from_binary
+
+    effects = effects_from_binary(data, measure="logOR", cc=ctx.cc, cc_to="only0",
+                                  drop_double_zero=True)
+    res = fit_effects(effects, tau_prior=ctx.tau_prior, mu_prior=ctx.effect_prior)
+    corrected = list(effects.details["corrected_studies"])
+    dropped = list(effects.details["dropped_double_zero"])
+    # In the classical inverse-variance methods' words: the same rule gives the same text.
+    zeros = binary_effects(data.events_t, data.n_t, data.events_c, data.n_c, measure="OR",
+                           cc=ctx.cc, to="only0", drop00=True).note
+    return bayesian_row("nnhm", METHODS["nnhm"].label, res.posterior("or"),
+                        res.posterior("or_new"), res.posterior("tau"), measure="OR",
+                        zeros=zeros, used=effects.k, total=data.k, diagnostics=None,
+                        prob_above_null=res.posterior("mu").sf(0.0),
+                        detail={"summary": res.summary().to_dict("index"),
+                                "priors": res.settings_dict()["priors"],
+                                "method": res.method_details(),
+                                "corrected_studies": corrected, "dropped_double_zero": dropped})
+
+
+register(ComparisonMethod("nnhm", "normal-normal model, exact (log OR)", "bayesian", "binary",
+                          "OR", ONLY0 + " (as the classical methods); double zeros dropped",
+                          _run_nnhm))
 
 
 # -- running a comparison ----------------------------------------------------------------

@@ -55,6 +55,42 @@ def test_compare_writes_json_csv_and_plot(crins_compare):
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.mcmc
+def test_compare_lists_the_exact_normal_normal_model(crins_compare):
+    """`bayesmeta compare crins2014_ar` has the normal-normal row, and its numbers are those
+    of `fit_effects` on the same corrected log ORs (0.5 added to every cell of the one
+    table with a zero, as the inverse-variance methods do): exact, so equal to rounding."""
+    result, paths = crins_compare
+    line = next(ln for ln in result.output.splitlines()
+                if ln.strip().startswith("normal-normal model, exact (log OR)"))
+    ref = bm.fit_effects("crins2014_ar", measure="logOR", cc=0.5)
+    assert f"{ref.posterior('or').median:.3f}" in line and "6/6" in line
+    row = next(m for m in json.loads(paths["json"].read_text())["methods"]
+               if m["name"] == "nnhm")
+    assert row["kind"] == "bayesian" and row["measure"] == "OR"
+    for key, quantity, which in (("estimate", "or", 0), ("lower", "or", 1), ("upper", "or", 2),
+                                 ("pred_lower", "or_new", 1), ("pred_upper", "or_new", 2),
+                                 ("tau", "tau", 0)):
+        m = ref.posterior(quantity)
+        expected = (m.median, *m.interval(0.95))[which]
+        assert row[key] == pytest.approx(expected, rel=1e-12), key
+    assert row["prob_above_null"] == pytest.approx(ref.posterior("mu").sf(0.0), rel=1e-12)
+    assert row["zeros"] == "0.5 added to every cell of 1 table(s) (with a zero cell)"
+    assert row["detail"]["corrected_studies"] == ["Gras (2008)"]
+    assert row["detail"]["n_draws"] is None and row["note"] == ""
+
+
+def test_compare_normal_normal_row_shares_the_classical_zero_rule():
+    """Nissen 2007: 26 tables corrected, 4 double-zero trials dropped, as for DerSimonian–
+    Laird — the same words, so the printed table gives both the same zero rule."""
+    comparison = bm.compare("nissen2007_mi", methods=["nnhm", "dl"])
+    nnhm, dl = comparison.row("nnhm"), comparison.row("dl")
+    assert nnhm.zeros == dl.zeros and nnhm.studies_used == dl.studies_used == 38
+    ref = bm.fit_effects("nissen2007_mi", measure="logOR", cc=0.5)
+    assert nnhm.estimate == pytest.approx(ref.posterior("or").median, rel=1e-12)
+    assert "[1]" in bm.render_comparison(comparison).split("DerSimonian")[1].splitlines()[0]
+
+
 def test_compare_classical_only_is_fast_and_covers_all_measures():
     comparison = bm.compare("nissen2007_mi", measure="all", bayesian=False)
     measures = {r.measure for r in comparison.rows}
@@ -112,7 +148,7 @@ def test_list_methods():
     result = run("compare", "--list")
     assert result.exit_code == 0
     for name in ("mh", "peto", "reml-tacc", "glmm", "binomial-normal", "conditional",
-                 "poisson-normal", "mh-irr"):
+                 "poisson-normal", "mh-irr", "nnhm"):
         assert name in result.output
 
 

@@ -128,6 +128,26 @@ class EffectsData:
             self.extra.loc[keep].reset_index(drop=True), self.derivation,
             None if self.n is None else self.n[keep], self.details)
 
+    def without(self, study: str) -> EffectsData:
+        """The same data without one study (for leave-one-study-out refits). The other
+        studies keep their estimates as they are (for effects derived from 2×2 tables: with
+        the continuity correction they were given)."""
+        if study not in self.study:
+            raise InputError(f"no study '{study}' in the data (studies: "
+                             f"{', '.join(self.study)})", source=self.source)
+        if self.k < 3:
+            raise InputError(f"leaving out '{study}' would leave {self.k - 1} study; a "
+                             "meta-analysis needs at least two", source=self.source)
+        keep = np.array([s != study for s in self.study])
+        extra = (self.extra.loc[keep].reset_index(drop=True) if not self.extra.empty
+                 else self.extra)
+        details = {k: ([s for s in v if s != study] if k == "corrected_studies"
+                       and isinstance(v, list) else v) for k, v in self.details.items()}
+        return EffectsData(
+            tuple(s for s in self.study if s != study), self.yi[keep], self.sei[keep],
+            self.measure, self.source, self.column_map, extra, self.derivation,
+            None if self.n is None else self.n[keep], details)
+
 
 def resolve_aliases(table: Table, given: Mapping[str, str],
                      aliases: Mapping[str, tuple[str, ...]]) -> tuple[Table, dict[str, str]]:

@@ -78,6 +78,21 @@ class RateData:
                         self.exposure_c[keep], self.extra.loc[keep].reset_index(drop=True),
                         self.source, self.column_map)
 
+    def without(self, study: str) -> RateData:
+        """The same data without one study (for leave-one-study-out refits)."""
+        if study not in self.study:
+            raise InputError(f"no study '{study}' in the data (studies: "
+                             f"{', '.join(self.study)})", source=self.source)
+        if self.k < 3:
+            raise InputError(f"leaving out '{study}' would leave {self.k - 1} study; a "
+                             "meta-analysis needs at least two", source=self.source)
+        keep = np.array([s != study for s in self.study])
+        extra = (self.extra.loc[keep].reset_index(drop=True) if not self.extra.empty
+                 else self.extra)
+        return RateData(tuple(s for s in self.study if s != study), self.events_t[keep],
+                        self.exposure_t[keep], self.events_c[keep], self.exposure_c[keep],
+                        extra, self.source, self.column_map)
+
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame({"study": list(self.study), "events_t": self.events_t,
                               "exposure_t": self.exposure_t, "events_c": self.events_c,

@@ -102,6 +102,22 @@ def support_table(n_t, n_c, total) -> Support:
                    np.where(inside, logc, _OUTSIDE))
 
 
+def conditional_log_likelihood(events_t, n_t, n_c, total, theta) -> np.ndarray:
+    """log P(a_i | m_i, θ_i) with numpy, for draws ``theta`` of shape (..., k): the same
+    Fisher non-central hypergeometric log pmf as the model's (per study, the normalising
+    sum over its support by log-sum-exp). Used for PSIS-LOO from posterior draws."""
+    from scipy.special import logsumexp
+
+    a = np.asarray(events_t, dtype=float)
+    support = support_table(n_t, n_c, total)
+    theta = np.asarray(theta, dtype=float)
+    terms = support.padded_log_weight + support.padded_u * theta[..., None]
+    log_norm = logsumexp(terms, axis=-1)
+    n_t, n_c, total = (np.asarray(x, dtype=float) for x in (n_t, n_c, total))
+    numerator = _log_choose(n_t, a) + _log_choose(n_c, total - a) + theta * a
+    return numerator - log_norm
+
+
 def noncentral_hypergeometric_logp(value, theta, n_t, n_c, total, support: Support):
     """log P(a | m, θ) of Fisher's non-central hypergeometric distribution (PyTensor).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bayesmeta.presentation.plots.common import number
+from bayesmeta.presentation.plots.common import interval_text, number
 from bayesmeta.presentation.text import fmt_prob, prob_equals, table
 from bayesmeta.results.influence import Influence
 
@@ -14,10 +14,14 @@ def render_influence(inf: Influence, *, label: str | None = None) -> str:
     new_text = inf.harm_text.replace(sym, f"{sym}_new", 1)
     lines = [f"bayesmeta — influence of single studies{': ' + label if label else ''}", RULE]
     full = inf.full
+    joint = " to " if min(full.lower, full.upper) < 0 else "–"
     lines.append(f"All studies: pooled {sym} {number(full.median)} (95% CrI "
-                 f"{number(full.lower)}–{number(full.upper)}), "
+                 f"{number(full.lower)}{joint}{number(full.upper)}), "
                  f"{prob_equals(f'P({inf.harm_text})', full.p_harm, n)}, "
                  f"{prob_equals(f'P({new_text})', full.p_harm_new, n)}")
+    if inf.loo is None and n is None and inf.refits:
+        lines += ["", "Exact posterior: each refit is exact (no Monte Carlo error); PSIS-LOO "
+                  "is not needed."]
     if inf.loo is not None:
         lines += ["", f"PSIS-LOO: elpd_loo {inf.loo.elpd:.1f} (SE {inf.loo.elpd_se:.1f}), "
                   f"p_loo {inf.loo.p_loo:.1f}", "  " + inf.loo.verdict()]
@@ -35,14 +39,15 @@ def render_influence(inf: Influence, *, label: str | None = None) -> str:
             row.append(f"{k:.2f}" + (" !" if k > inf.loo.good_k else ""))
         r = by_study.get(study)
         if r is not None:
-            row += [f"{number(r.median)} ({number(r.lower)}–{number(r.upper)})"
+            row += [interval_text(r.median, r.lower, r.upper)
                     + ("" if r.diagnostics_ok else " *"),
                     number(inf.shift(r)), fmt_prob(r.p_harm, n),
                     f"{r.p_harm - full.p_harm:+.3f}", fmt_prob(r.p_harm_new, n)]
         elif inf.refits:
             row += ["(not refitted)", "", "", "", ""]
         rows.append(row)
-    lines += ["", table(rows, header=header)]
+    if rows:
+        lines += ["", table(rows, header=header)]
     notes = []
     if inf.loo is not None and inf.loo.n_high:
         notes.append(f"! Pareto k above {inf.loo.good_k:.2f}: PSIS-LOO unreliable for this "

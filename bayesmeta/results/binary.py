@@ -368,8 +368,9 @@ def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryM
         idata = xr.DataTree.from_dict({
             "posterior": xr.DataTree(tree["posterior"].to_dataset()),
             "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
-        return BinaryMetaResult(
-            data=data, priors=BinomialNormalPriors(**priors), settings=sampler, idata=idata,
+        result_type, priors_type = _types_of(str(attrs.get("bayesmeta_model", MODEL_NAME)))
+        return result_type(
+            data=data, priors=priors_type(**priors), settings=sampler, idata=idata,
             diagnostics=diagnostics, thresholds=tuple(float(c) for c in settings["thresholds"]),
             baseline=BaselineRisk(float(baseline["value"]), str(baseline["source"])),
             model=str(attrs.get("bayesmeta_model", MODEL_NAME)),
@@ -378,6 +379,18 @@ def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryM
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"is not a complete bayesmeta binary fit ({type(exc).__name__}: "
                          f"{exc})", source=source) from None
+
+
+def _types_of(model: str) -> tuple[type, type]:
+    """The result and priors classes of a saved fit of ``model`` (the conditional
+    likelihood has its own result type and no baseline prior)."""
+    from bayesmeta.models.conditional_hypergeometric import NAME as CONDITIONAL
+    from bayesmeta.models.conditional_hypergeometric import ConditionalPriors
+    from bayesmeta.results.conditional import ConditionalMetaResult
+
+    if model == CONDITIONAL:
+        return ConditionalMetaResult, ConditionalPriors
+    return BinaryMetaResult, BinomialNormalPriors
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

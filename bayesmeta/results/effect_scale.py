@@ -36,6 +36,10 @@ class EffectScale:
     harm_above: bool = True
     lower_label: str = "favours treatment"
     upper_label: str = "favours control"
+    #: What the shaded side is called ("harm": events are adverse, e.g. an odds ratio of
+    #: adverse events); None for measures with no side that is harm by themselves (a mean
+    #: difference can be good or bad): plots then name the event itself, e.g. "MD > 0".
+    harm_word: str | None = "harm"
 
     def to_display(self, x):
         """Internal (e.g. log OR) → displayed (OR) values."""
@@ -60,6 +64,38 @@ class EffectScale:
 #: The odds ratio of the binomial–normal model: treatment vs control, adverse events.
 ODDS_RATIO = EffectScale(name="odds ratio", symbol="OR", pooled="log_or",
                          predictive="theta_new", heterogeneity="tau", log=True, null=1.0)
+
+
+#: The rate ratio of the Poisson–normal model (events over person-time), harm = RR above 1.
+RATE_RATIO = EffectScale(name="rate ratio", symbol="RR", pooled="log_rr",
+                         predictive="theta_new", heterogeneity="tau", log=True, null=1.0)
+
+
+def _effect_size_scales() -> dict[str, EffectScale]:
+    """The normal–normal model's scale for each measure of its effects: log ratios are
+    shown as ratios on a log axis (harm above 1, as for event counts), differences on a
+    linear axis around 0. Risk differences count events (harm above 0); mean differences
+    and generic effects have no harmful side of their own."""
+    out = {}
+    for measure, name, symbol in (("logOR", "odds ratio", "OR"), ("logRR", "risk ratio", "RR"),
+                                  ("logHR", "hazard ratio", "HR")):
+        out[measure] = EffectScale(name=name, symbol=symbol, pooled="mu",
+                                   predictive="theta_new", log=True, null=1.0)
+    out["RD"] = EffectScale(name="risk difference", symbol="RD", pooled="mu",
+                            predictive="theta_new")
+    for measure, name, symbol in (("MD", "mean difference", "MD"),
+                                  ("SMD", "standardised mean difference", "SMD")):
+        out[measure] = EffectScale(name=name, symbol=symbol, pooled="mu",
+                                   predictive="theta_new", lower_label="lower under treatment",
+                                   upper_label="higher under treatment", harm_word=None)
+    out["generic"] = EffectScale(name="effect", symbol="effect", pooled="mu",
+                                 predictive="theta_new", lower_label="lower",
+                                 upper_label="higher", harm_word=None)
+    return out
+
+
+#: Scales of the normal–normal model by measure (``EffectsData.measure``).
+EFFECT_SIZE_SCALES: dict[str, EffectScale] = _effect_size_scales()
 
 
 def prob_harm(result, threshold: float | None = None, *, predictive: bool = False) -> float:

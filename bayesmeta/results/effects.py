@@ -10,7 +10,10 @@ default) or MCMC draws — and answers the same way in both cases:
 * ``study(label)`` — one study's shrunken effect θ_i; ``study_effects()`` — all of them;
 * ``probabilities()`` — P(μ > 0), P(θ_new > 0) and P(> c) for each threshold c;
 * ``bayes_factors()`` — BF₀₁ for τ = 0 and μ = 0 from marginal likelihoods (exact only);
-* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``.
+* ``summary()`` (a table), ``to_dict()`` (the ``--json`` document), ``to_netcdf(path)``;
+* for plots, influence and reports: ``effect_scale`` (by measure: ratios on a log axis),
+  ``forest_table()``, ``display_thresholds`` and, for MCMC fits, ``pointwise_log_likelihood()``
+  and ``main_parameters``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -33,7 +36,9 @@ from bayesmeta.inference.nnhm_exact import NNHMPosterior
 from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.nnhm import NAME as MODEL_NAME
 from bayesmeta.models.nnhm import NNHMPriors
+from bayesmeta.results.effect_scale import EFFECT_SIZE_SCALES, EffectScale
 from bayesmeta.results.exact_marginal import ExactMarginal
+from bayesmeta.results.forest import ForestRow, ForestTable, Interval
 from bayesmeta.results.jsonable import clean as _clean
 from bayesmeta.results.jsonable import records as _records
 from bayesmeta.results.marginal import DrawsMarginal
@@ -264,6 +269,87 @@ class EffectsMetaResult:
                            "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
                            "bayesmeta_data_source": d.source})
         return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
+
+
+    # -- plots, influence, reports -----------------------------------------------------
+    #: The parameters whose chains the trace and rank plots show (MCMC fits).
+    main_parameters: ClassVar[tuple[str, ...]] = ("mu", "tau")
+    #: Why PSIS-LOO's Pareto k̂ can be high here (the influence verdict's words).
+    high_k_reason: ClassVar[str] = ("expected when a study lies far from the others or the "
+                                    "pooled estimate leans on it")
+
+    @property
+    def effect_scale(self) -> EffectScale:
+        """The measure's scale: OR/RR/HR from log ratios (log axis, harm above 1); RD, MD,
+        SMD and generic effects as they are (linear axis around 0)."""
+        return EFFECT_SIZE_SCALES[self.data.measure]
+
+    @property
+    def display_thresholds(self) -> tuple[float, ...]:
+        """``thresholds`` (on the effects' scale, e.g. log OR) on the displayed scale (OR),
+        where plots and reports take a harm threshold."""
+        return tuple(float(self.effect_scale.to_display(c)) for c in self.thresholds)
+
+    def forest_table(self) -> ForestTable:
+        """Forest-plot rows: each study's estimate y_i ± 1.96·SE (as given or derived, with
+        the continuity correction it was given), its shrunken θ_i (median, 95% CrI), n (when
+        known) and SE; then the pooled μ and a new study's θ_new (95% prediction interval)."""
+        scale = self.effect_scale
+        sym = scale.symbol
+        z = 1.959963984540054
+        d = self.data
+        rows = []
+        for i, r in enumerate(self.study_effects().itertuples()):
+            details = (f"{r.sei:.3g}",)
+            if d.n is not None:
+                details = (f"{d.n[i]:.0f}", *details)
+            rows.append(ForestRow(label=str(r.study), kind="study",
+                                  observed=Interval(r.yi, r.yi - z * r.sei, r.yi + z * r.sei),
+                                  model=Interval(r.median, r.q025, r.q975), details=details))
+        new_label = f"{sym} in a new study"
+        for kind, name, label in (("pooled", "mu", f"Pooled {sym}"),
+                                  ("predictive", "theta_new",
+                                   new_label[0].upper() + new_label[1:])):
+            m = self.posterior(name)
+            lo, hi = m.interval(0.95)
+            rows.append(ForestRow(label=label, kind=kind, model=Interval(m.median, lo, hi)))
+        headers = ("SE",) if d.n is None else ("n", "SE")
+        se_of = f"log {sym}" if scale.log else sym
+        shown = "" if sym == "effect" else f" {sym}"
+        return ForestTable(rows=tuple(rows), detail_headers=headers, scale=scale,
+                           observed_label=f"observed{shown} (95% CI)",
+                           model_label=f"model{shown} (95% CrI)",
+                           details_caption=f"SE of the {se_of}",
+                           observed_caption=self._observed_caption())
+
+    def _observed_caption(self) -> str:
+        """How the observed intervals were made, for the forest plot's legend."""
+        details = self.data.details
+        text = "estimate ± 1.96 SE"
+        if details.get("from") == "binary":
+            corrected = list(details.get("corrected_studies") or [])
+            cc = details.get("continuity_correction")
+            text += (f"; {cc:g} added to the cells of {len(corrected)} table(s)" if corrected
+                     else "; no continuity correction")
+        return text
+
+    def pointwise_log_likelihood(self) -> xr.DataArray:
+        """log p(y_i | μ, τ) = log N(y_i; μ, s_i² + τ²) per draw and study (chain, draw,
+        study): the model's likelihood of study i with its θ_i integrated out, as the PyMC
+        model observes it; used by PSIS-LOO. MCMC fits only."""
+        if self.method != "mcmc" or self.idata is None:
+            raise InputError("PSIS-LOO needs posterior draws; this exact fit has none (its "
+                             "leave-one-study-out refits are exact instead)")
+        from scipy import stats
+
+        post = self.idata["posterior"]
+        mu = post["mu"].transpose("chain", "draw").values[..., None]
+        tau = post["tau"].transpose("chain", "draw").values[..., None]
+        y, s = np.asarray(self.data.yi, float), np.asarray(self.data.sei, float)
+        log_lik = stats.norm.logpdf(y, mu, np.sqrt(s**2 + tau**2))
+        theta = post["theta"].transpose("chain", "draw", "study")
+        return xr.DataArray(log_lik, dims=("chain", "draw", "study"), coords=theta.coords,
+                            name="y_obs")
 
 
 def _summary(m: Marginal, *, mcse: bool = False) -> dict[str, Any]:

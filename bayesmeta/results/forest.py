@@ -53,6 +53,12 @@ class ForestTable:
     observed_label: str = "observed"
     model_label: str = "model"
     details_caption: str = ""
+    #: How the observed intervals were computed (the forest plot's legend).
+    observed_caption: str = "no continuity correction"
+    #: Why a study may have no observed estimate (the legend of † rows, after "no observed
+    #: estimate").
+    missing_caption: str = ("(a zero cell; no continuity correction is added) — the model "
+                            "uses these studies' exact likelihood")
 
     @property
     def studies(self) -> tuple[ForestRow, ...]:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesmeta.errors import InputError
 from bayesmeta.inference.sampling import Progress, SilentProgress
 from bayesmeta.results.effect_scale import prob_harm
 
@@ -45,6 +46,9 @@ class PsisLoo:
     elpd_se: float
     p_loo: float
     good_k: float
+    #: Why many k̂ can be high for this model (a result may say so as ``high_k_reason``).
+    high_k_reason: str = ("expected with few studies, each with its own baseline risk, which "
+                          "leaving the study out leaves to its prior")
 
     @property
     def n_high(self) -> int:
@@ -58,9 +62,8 @@ class PsisLoo:
             return (f"All {k} Pareto k̂ are at most {self.good_k:.2f}: the PSIS-LOO "
                     "approximation is reliable for every study.")
         return (f"{self.n_high} of {k} studies have Pareto k̂ above {self.good_k:.2f}: the "
-                "PSIS-LOO approximation is unreliable for them (expected with few studies, "
-                "each with its own baseline risk, which leaving the study out leaves to its "
-                "prior); leave-one-study-out refits answer the question directly.")
+                f"PSIS-LOO approximation is unreliable for them ({self.high_k_reason}); "
+                "leave-one-study-out refits answer the question directly.")
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,9 @@ def psis_loo(result: Any) -> PsisLoo:
         pareto_k=np.asarray(loo.pareto_k.transpose("study").values, dtype=float),
         p_loo_i=lppd_i - elpd_i,
         elpd=float(loo.elpd), elpd_se=float(loo.se), p_loo=float(loo.p),
-        good_k=float(loo.good_k))
+        good_k=float(loo.good_k),
+        **({"high_k_reason": result.high_k_reason} if hasattr(result, "high_k_reason")
+           else {}))
 
 
 Refit = Callable[[Any, Any], Any]
@@ -259,8 +264,9 @@ def influence(result: Any, refit: Refit | None, *, threshold: float | None = Non
     is given) of ``result``."""
     scale = result.effect_scale
     c = scale.null if threshold is None else threshold
-    loo = (psis_loo(result) if with_loo and hasattr(result, "pointwise_log_likelihood")
-           else None)
+    has_draws = getattr(result, "idata", None) is not None
+    loo = (psis_loo(result) if with_loo and has_draws
+           and hasattr(result, "pointwise_log_likelihood") else None)
     skipped = ""
     refits: tuple[StudyRefit, ...] = ()
     if refit is None:
@@ -269,8 +275,13 @@ def influence(result: Any, refit: Refit | None, *, threshold: float | None = Non
         skipped = (f"leave-one-study-out refits need at least 3 studies "
                    f"(there are {result.data.k})")
     else:
-        refits = leave_one_out(result, refit, threshold=c, studies=studies,
-                               progress=progress)
+        try:
+            refits = leave_one_out(result, refit, threshold=c, studies=studies,
+                                   progress=progress)
+        except InputError as exc:  # e.g. an improper prior needs all k studies
+            if studies is not None and any(s not in result.data.study for s in studies):
+                raise
+            skipped = f"leave-one-study-out refits could not be run: {exc}"
     settings = {}
     if hasattr(result, "settings_dict"):
         full_settings = result.settings_dict()

@@ -8,7 +8,9 @@
 * ``prob_harm(threshold=1.0, predictive=False)`` — P(RR > threshold);
 * ``rate_difference(per=1000)`` — extra events per ``per`` units of person-time at the
   baseline (control) rate: λ₀·(RR − 1), draw by draw;
-* ``study_effects()``, ``summary()``, ``to_dict()`` (the ``--json`` document), ``to_netcdf``.
+* ``study_effects()``, ``summary()``, ``to_dict()`` (the ``--json`` document), ``to_netcdf``;
+* for plots, influence and reports: ``effect_scale`` (the rate ratio), ``forest_table()``,
+  ``pointwise_log_likelihood()`` (per study, both arms), ``main_parameters``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,8 @@ from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.poisson_exposure import NAME as MODEL_NAME
 from bayesmeta.models.poisson_exposure import PoissonNormalPriors
 from bayesmeta.results.binary import _clean, _records
+from bayesmeta.results.effect_scale import RATE_RATIO, EffectScale
+from bayesmeta.results.forest import ForestRow, ForestTable, Interval
 from bayesmeta.results.marginal import DrawsMarginal
 from bayesmeta.results.versions import software_versions
 
@@ -77,6 +81,11 @@ class RateMetaResult:
     baseline: BaselineRate | None = None
     model: str = MODEL_NAME
     timings: dict[str, float] = field(default_factory=dict)
+
+    #: The effect measure (plots, influence, report): the rate ratio, harm = RR above 1.
+    effect_scale: ClassVar[EffectScale] = RATE_RATIO
+    #: The parameters whose chains the trace and rank plots show.
+    main_parameters: ClassVar[tuple[str, ...]] = ("theta", "tau")
 
     @property
     def posterior_tree(self) -> xr.DataTree:
@@ -183,6 +192,57 @@ class RateMetaResult:
             "versions": software_versions(),
         }
 
+    # -- plots, influence, reports -----------------------------------------------------
+    def forest_table(self) -> ForestTable:
+        """Forest-plot rows: observed log rate ratio with its 95% Wald CI (none with a zero
+        count — no continuity correction), the shrunken log RR with its 95% CrI,
+        events/person-time per arm; then the pooled log RR and a new study's."""
+        rows = []
+        for r in self.study_effects().itertuples():
+            observed = None
+            note = ""
+            if np.isnan(r.observed_log_rr):
+                note = ("double zero" if r.events_t == 0 and r.events_c == 0
+                        else "zero count")
+            else:
+                half = 1.959963984540054 * r.observed_se
+                observed = Interval(r.observed_log_rr, r.observed_log_rr - half,
+                                    r.observed_log_rr + half)
+            rows.append(ForestRow(
+                label=str(r.study), kind="study", observed=observed, observed_note=note,
+                model=Interval(r.log_rr_median, r.log_rr_q025, r.log_rr_q975),
+                details=(f"{r.events_t}/{_time(r.exposure_t)}",
+                         f"{r.events_c}/{_time(r.exposure_c)}")))
+        for kind, name, label in (("pooled", "log_rr", "Pooled RR"),
+                                  ("predictive", "theta_new", "RR in a new study")):
+            m = self.posterior(name)
+            lo, hi = m.interval(0.95)
+            rows.append(ForestRow(label=label, kind=kind, model=Interval(m.median, lo, hi)))
+        return ForestTable(rows=tuple(rows), detail_headers=("treatment", "control"),
+                           scale=self.effect_scale, observed_label="observed RR (95% CI)",
+                           model_label="model RR (95% CrI)",
+                           details_caption="events / person-time",
+                           missing_caption="(no events in an arm; no continuity correction "
+                                           "is added) — the model uses these studies' exact "
+                                           "Poisson likelihood")
+
+    def pointwise_log_likelihood(self) -> xr.DataArray:
+        """log p(data of study i | draw): both arms' Poisson log pmf, (chain, draw, study),
+        from the draws of the baselines ``mu`` and the study log rate ratios
+        ``theta_study`` as the model defines them; used by PSIS-LOO."""
+        from scipy import stats
+
+        post = self.posterior_tree
+        mu = post["mu"].transpose("chain", "draw", "study")
+        theta = post["theta_study"].transpose("chain", "draw", "study").values
+        d = self.data
+        log_lik = (stats.poisson.logpmf(d.events_t, d.exposure_t
+                                        * np.exp(mu.values + 0.5 * theta))
+                   + stats.poisson.logpmf(d.events_c, d.exposure_c
+                                          * np.exp(mu.values - 0.5 * theta)))
+        return xr.DataArray(log_lik, dims=("chain", "draw", "study"), coords=mu.coords,
+                            name="events")
+
     def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
         """Save posterior, sampler statistics, the data and all settings as NetCDF."""
         d = self.data
@@ -199,3 +259,8 @@ class RateMetaResult:
             "bayesmeta_data_source": d.source,
         })
         return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
+
+
+def _time(x: float) -> str:
+    """Person-time for a table cell: whole numbers with thousands separators."""
+    return f"{x:,.0f}" if float(x).is_integer() or x >= 100 else f"{x:,.1f}"

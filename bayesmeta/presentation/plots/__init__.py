@@ -36,6 +36,8 @@ class PlotKind:
     description: str
     options: tuple[str, ...] = ()
     applies: Callable[[Any], bool] = lambda result: True
+    #: Why it does not apply, when ``applies`` says no (one line for the user).
+    why_not: str = ""
 
 
 PLOT_KINDS: dict[str, PlotKind] = {}
@@ -53,9 +55,14 @@ def plot(kind: str, result: Any, path: str | Path | None = None, *, force: bool 
         raise InputError(f"unknown plot '{kind}'; known: {', '.join(PLOT_KINDS)}")
     entry = PLOT_KINDS[kind]
     if not entry.applies(result):
-        raise InputError(f"a {kind} plot does not apply to {type(result).__name__}")
+        raise InputError(f"a {kind} plot does not apply to {type(result).__name__}"
+                         + (f": {entry.why_not}" if entry.why_not else ""))
     taken = {k: v for k, v in options.items() if k in entry.options and v is not None}
     return entry.draw(result, path, force=force, **taken)
+
+
+_NO_DRAWS = ("it was computed exactly, without MCMC draws (no chains to check; refit with "
+             "--method mcmc to see them)")
 
 
 def _has_draws(result: Any) -> bool:
@@ -69,9 +76,9 @@ for _kind in (
              "shaded, P(harm) printed", ("threshold", "predictive", "title")),
     PlotKind("tau", tau_plot, "heterogeneity τ: prior against posterior", ("title",)),
     PlotKind("trace", trace_plot, "ArviZ trace plots of the main parameters",
-             ("var_names", "title"), _has_draws),
+             ("var_names", "title"), _has_draws, _NO_DRAWS),
     PlotKind("rank", rank_plot, "ArviZ rank plots of the main parameters",
-             ("var_names", "title"), _has_draws),
+             ("var_names", "title"), _has_draws, _NO_DRAWS),
 ):
     register_plot(_kind)
 

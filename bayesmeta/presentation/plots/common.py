@@ -36,7 +36,10 @@ def number(x: float) -> str:
 
 
 def interval_text(estimate: float, lower: float, upper: float) -> str:
-    return f"{number(estimate)} ({number(lower)}–{number(upper)})"
+    """``0.21 (0.11–0.39)``; with a negative bound ``-2.75 (-34.7 to 29.2)``, since a dash
+    between negative numbers reads as a minus sign."""
+    joint = " to " if min(lower, upper) < 0 else "–"
+    return f"{number(estimate)} ({number(lower)}{joint}{number(upper)})"
 
 
 def tick_label(x: float) -> str:
@@ -64,8 +67,8 @@ def density_curve(marginal: Any, *, lower_bound: float | None = None,
     draws = getattr(marginal, "draws", None)
     if draws is None and hasattr(marginal, "pdf"):
         lo, hi = marginal.quantile(0.0005), marginal.quantile(0.9995)
-        if lower_bound is not None:
-            lo = max(lo, lower_bound)
+        if lower_bound is not None:  # an exact density is drawn down to its bound (τ = 0)
+            lo = lower_bound
         grid = np.linspace(lo, hi, grid_len)
         return grid, np.asarray(marginal.pdf(grid), dtype=float)
     from arviz_stats.base import array_stats

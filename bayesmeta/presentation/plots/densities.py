@@ -43,6 +43,16 @@ def harm_label(result: Any, threshold: float | None = None, *,
     return prob_equals(f"P({symbol} {sign} {c:g})", p, n_draws(marginal))
 
 
+def region_words(scale: Any, threshold: float, p: float, *, predictive: bool = False) -> str:
+    """The shaded region's probability in words: "harm is likely" when the scale has a
+    harmful side, else the event itself ("it is likely that MD > 0")."""
+    words = likelihood_words(p)
+    if scale.harm_word:
+        return f"{scale.harm_word} is {words}"
+    symbol = f"{scale.symbol}_new" if predictive else scale.symbol
+    return f"it is {words} that {symbol} {'>' if scale.harm_above else '<'} {threshold:g}"
+
+
 def posterior_plot(result: Any, path: str | Path | None = None, *, force: bool = False,
                    threshold: float | None = None, predictive: bool = False,
                    title: str | None = None) -> Figure:
@@ -88,8 +98,9 @@ def posterior_plot(result: Any, path: str | Path | None = None, *, force: bool =
     box = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
     ax.text(0.98, 0.95, label, transform=ax.transAxes, ha="right", va="top",
             fontsize="large", weight="bold", color=HARM, gid="p-harm", bbox=box)
-    ax.text(0.98, 0.86, f"harm is {likelihood_words(p)}", transform=ax.transAxes, ha="right",
-            va="top", color=HARM, gid="p-harm-words", bbox=box)
+    ax.text(0.98, 0.86, region_words(scale, c, p, predictive=predictive),
+            transform=ax.transAxes, ha="right", va="top", color=HARM, gid="p-harm-words",
+            bbox=box)
     what = f"{scale.symbol} in a new study" if predictive else f"pooled {scale.symbol}"
     interval_name = "95% PrI" if predictive else "95% CrI"
     shown = scale.to_display(np.array([marginal.median, lo, hi]))
@@ -117,8 +128,8 @@ def tau_plot(result: Any, path: str | Path | None = None, *, force: bool = False
     marginal = result.posterior(scale.heterogeneity)
     dist = prior.dist()
     top = float(marginal.quantile(0.995))
-    if dist is not None:
-        top = max(top, float(dist.ppf(0.99)))
+    if dist is not None:  # show the prior's bulk, but not so far that the posterior shrinks
+        top = max(top, min(float(dist.ppf(0.99)), 3.0 * top))
     grid, pdf = density_curve(marginal, lower_bound=0.0)
     keep = grid <= top
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
@@ -137,7 +148,7 @@ def tau_plot(result: Any, path: str | Path | None = None, *, force: bool = False
             va="top", fontsize="small", gid="summary")
     ax.set_xlim(0, top)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel(f"τ, between-study SD of the {'log ' + scale.symbol if scale.log else 'effect'}")
+    ax.set_xlabel(f"τ, between-study SD of the {'log ' if scale.log else ''}{scale.symbol}")
     ax.set_ylabel("density")
     ax.legend(loc="upper right", frameon=False)
     for side in ("right", "top"):

@@ -165,11 +165,10 @@ def forest_plot(result: Any, path: str | Path | None = None, *, force: bool = Fa
                           transform=ax_right.get_yaxis_transform())
 
     notes = [f"■ observed ({table.observed_label.split('(')[-1].rstrip(')') or '95% CI'}, "
-             "no continuity correction)   ● model: shrunken study estimate (95% CrI)   "
+             f"{table.observed_caption})   ● model: shrunken study estimate (95% CrI)   "
              "◆ pooled (95% CrI)   ━ a new study (95% prediction interval)"]
     if any_missing:
-        notes.append(f"{DAGGER} no observed estimate (a zero cell; no continuity correction "
-                     "is added) — the model uses these studies' exact likelihood")
+        notes.append(f"{DAGGER} no observed estimate {table.missing_caption}")
     note_height = (0.2 + 0.16 * len(notes)) / height
     fig.text(0.01, 0.01, "\n".join(notes), ha="left", va="bottom", fontsize="x-small",
              color="0.3", gid="notes")

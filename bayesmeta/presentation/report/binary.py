@@ -4,6 +4,7 @@ priors with their sources, the results, harm in plain words and the methods para
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
@@ -16,6 +17,7 @@ from bayesmeta.presentation.report.builder import (
     ReportModel,
     Section,
     register_report_model,
+    report_model_for,
 )
 from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, prob_equals
 from bayesmeta.priors import Prior
@@ -122,7 +124,13 @@ def summary_section(ctx: ReportContext) -> Section:
     return Section("summary", "Summary", body)
 
 
-def data_section(ctx: ReportContext) -> Section:
+ZEROS_NOTE = ("All studies are analysed as they are: no continuity correction is added to "
+              "zero cells and studies without events in either arm stay in the analysis (the "
+              "exact binomial likelihood needs neither).")
+
+
+def data_section(ctx: ReportContext, zeros_note: str = ZEROS_NOTE) -> Section:
+    """The 2×2 counts of every study; ``zeros_note`` says what the model does with zeros."""
     res: BinaryMetaResult = ctx.result
     d = res.data
     extra_cols = [c for c in ("subgroup", "condition") if c in d.extra.columns]
@@ -149,9 +157,7 @@ def data_section(ctx: ReportContext) -> Section:
     if d.column_map:
         parts.append(h.p("Columns read under other names: " + h.esc(", ".join(
             f"{k} = '{v}'" for k, v in d.column_map.items())) + "."))
-    parts.append(h.p("All studies are analysed as they are: no continuity correction is added "
-                     "to zero cells and studies without events in either arm stay in the "
-                     "analysis (the exact binomial likelihood needs neither)."))
+    parts.append(h.p(zeros_note))
     return Section("data", "Data", "\n".join(parts))
 
 
@@ -293,7 +299,7 @@ def results_section(ctx: ReportContext) -> Section:
         "study ORs (circles, 95% CrI), the pooled OR (diamond, 95% CrI) and the OR expected "
         "in a new study (bar, 95% prediction interval), on a log axis. "
         "Studies marked † have a zero cell and no observed OR.",
-        alt="Forest plot", title=f"{label}: binomial–normal model"))
+        alt="Forest plot", title=f"{label}: {report_model_for(res).short_name}"))
     return Section("results", "Results", "\n".join(parts))
 
 
@@ -340,10 +346,18 @@ def harm_section(ctx: ReportContext) -> Section:
     return Section("harm", "Probability of harm", "\n".join(parts))
 
 
-def methods_section(ctx: ReportContext) -> Section:
-    """A paragraph to paste into a paper, citing author–year, with its own reference list."""
-    res: BinaryMetaResult = ctx.result
-    d = res.data
+Cite = Callable[..., str]
+
+
+def mcmc_methods_section(ctx: ReportContext, model_text: Callable[[Cite, Cite], str], *,
+                         measure: str = "odds ratio",
+                         source_keys: Callable[[str, Prior], tuple[str, ...] | None]
+                         = _prior_source_keys) -> Section:
+    """The methods paragraph of a model sampled by NUTS: ``model_text(cite, prior_text)``
+    describes the model and its priors (ending with a full stop); the sampler, the
+    convergence checks, what is reported (``measure`` above 1 is harm), influence and the
+    software follow. Citations are author–year, with the paragraph's own reference list."""
+    res = ctx.result
     v = software_versions()
     s = res.settings
     used: list[str] = []
@@ -353,15 +367,13 @@ def methods_section(ctx: ReportContext) -> Section:
         return ctx.cite_author_year(*keys)
 
     def prior_text(slot: str, prior: Prior) -> str:
-        keys = _prior_source_keys(slot, prior)
+        keys = source_keys(slot, prior)
         if keys:
             return f"{h.esc(prior.describe())} {cite(*keys)}"
         if prior.source:
             return f"{h.esc(prior.describe())} ({h.esc(prior.source)})"
         return h.esc(prior.describe())
 
-    p = res.priors
-    n_dz = int(d.double_zero.sum())
     sampler = s.resolved_sampler
     if sampler == "nutpie":
         ctx.cite("nutpie")
@@ -377,15 +389,7 @@ def methods_section(ctx: ReportContext) -> Section:
                           + f"Pareto-smoothed importance-sampling leave-one-out "
                           f"cross-validation {cite('loo', 'psis')}.")
     text = (
-        f"We pooled {d.k} studies in a Bayesian random-effects meta-analysis of odds ratios "
-        f"with the binomial–normal hierarchical model {cite('gunhan2020')}, which uses the "
-        "exact binomial likelihood of each arm's event count; no continuity correction was "
-        "applied"
-        + (f" and the {n_dz} studies without events in either arm were kept" if n_dz else "")
-        + ". Each study had its own baseline log-odds, and the studies' log odds ratios were "
-        "assumed normally distributed around the pooled log odds ratio θ with between-study "
-        f"standard deviation τ. Priors: study baselines ~ {prior_text('baseline', p.baseline)}"
-        f"; θ ~ {prior_text('effect', p.effect)}; τ ~ {prior_text('tau', p.tau)}. The model "
+        model_text(cite, prior_text) + " The model "
         f"was written in PyMC {v.get('pymc', '')} {cite('pymc')} and the posterior sampled "
         f"with the No-U-Turn sampler {cite('nuts')} of {sampler_text} ({s.chains} chains of "
         f"{s.draws:,} draws after {s.tune:,} warm-up iterations, target acceptance "
@@ -393,8 +397,8 @@ def methods_section(ctx: ReportContext) -> Section:
         f"{v.get('arviz', '')} {cite('arviz')}: rank-normalised R̂ ≤ 1.01, bulk and tail "
         f"effective sample sizes ≥ 100 per chain and no divergent transitions "
         f"{cite('rhat')}. We report posterior medians with equal-tailed 95% credible "
-        "intervals, the posterior probability that the odds ratio exceeds 1 (harm), and the "
-        "predictive distribution of the odds ratio in a new study." + influence_text
+        f"intervals, the posterior probability that the {measure} exceeds 1 (harm), and the "
+        f"predictive distribution of the {measure} in a new study." + influence_text
         + f" Analyses used bayesmeta {v.get('bayesmeta', '')} (Python {v['python']}).")
     refs = "".join(f"<li>{h.esc(ctx.references[k].full)}</li>"
                    for k in sorted(used, key=lambda k: ctx.references[k].full))
@@ -404,8 +408,33 @@ def methods_section(ctx: ReportContext) -> Section:
     return Section("methods", "Methods paragraph", "\n".join(parts))
 
 
+def methods_section(ctx: ReportContext) -> Section:
+    """A paragraph to paste into a paper, citing author–year, with its own reference list."""
+    res: BinaryMetaResult = ctx.result
+    d = res.data
+    p = res.priors
+    n_dz = int(d.double_zero.sum())
+
+    def model_text(cite: Cite, prior_text: Cite) -> str:
+        return (
+            f"We pooled {d.k} studies in a Bayesian random-effects meta-analysis of odds "
+            f"ratios with the binomial–normal hierarchical model {cite('gunhan2020')}, which "
+            "uses the exact binomial likelihood of each arm's event count; no continuity "
+            "correction was applied"
+            + (f" and the {n_dz} studies without events in either arm were kept" if n_dz
+               else "")
+            + ". Each study had its own baseline log-odds, and the studies' log odds ratios "
+            "were assumed normally distributed around the pooled log odds ratio θ with "
+            "between-study standard deviation τ. Priors: study baselines ~ "
+            f"{prior_text('baseline', p.baseline)}; θ ~ {prior_text('effect', p.effect)}; "
+            f"τ ~ {prior_text('tau', p.tau)}.")
+
+    return mcmc_methods_section(ctx, model_text)
+
+
 BINOMIAL_NORMAL_REPORT = ReportModel(
     name="Binomial–normal random-effects meta-analysis (exact binomial likelihood)",
+    short_name="binomial–normal model",
     sections={"summary": summary_section, "data": data_section, "model": model_section,
               "priors": priors_section, "results": results_section, "harm": harm_section,
               "methods": methods_section},

@@ -116,6 +116,8 @@ class ReportModel:
     name: str
     sections: Mapping[str, SectionBuilder]
     references: Mapping[str, Reference] = field(default_factory=dict)
+    #: A short name for figure titles, e.g. "binomial–normal model".
+    short_name: str = ""
 
 
 REPORT_MODELS: dict[type, ReportModel] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bayesmeta.presentation.plots.common import number
+from bayesmeta.presentation.plots.common import interval_text, number
 from bayesmeta.presentation.report import html as h
 from bayesmeta.presentation.report.builder import (
     COMMON_REFERENCES,
@@ -90,17 +90,26 @@ def influence_section(ctx: ReportContext) -> Section:
     sym = inf.symbol
     n = inf.n_draws
     parts = []
-    cites_loo = ctx.cite("loo", "psis")
     full = inf.full
-    parts.append(h.p(
-        f"Two views of each study's weight in the result. <strong>Leave-one-study-out "
-        f"refits</strong>: the model fitted again without the study, with the same priors, "
-        f"sampler settings and seed; the table shows the pooled {h.esc(sym)} and "
-        f"P({h.esc(inf.harm_text)}) without it. <strong>PSIS-LOO</strong> {cites_loo}: "
-        "a cheap approximation of the same leave-one-out posteriors from the full fit; its "
-        "Pareto k̂ says where the approximation can be trusted (k̂ at most "
-        f"{number(inf.loo.good_k) if inf.loo else '0.7'}) and flags studies the posterior "
-        "leans on."))
+    exact = n is None  # no draws: an exact posterior, refitted exactly
+    refit_words = ("the model computed again, exactly, without the study, with the same "
+                   "priors (numerical integration: each refit equals a separate fit without "
+                   "the study, with no Monte Carlo error)" if exact else
+                   "the model fitted again without the study, with the same priors, sampler "
+                   "settings and seed")
+    intro = (f"<strong>Leave-one-study-out refits</strong>: {refit_words}; the table shows "
+             f"the pooled {h.esc(sym)} and P({h.esc(inf.harm_text)}) without it.")
+    if inf.loo is not None:
+        cites_loo = ctx.cite("loo", "psis")
+        intro = (f"Two views of each study's weight in the result. {intro} "
+                 f"<strong>PSIS-LOO</strong> {cites_loo}: a cheap approximation of the same "
+                 "leave-one-out posteriors from the full fit; its Pareto k̂ says where the "
+                 f"approximation can be trusted (k̂ at most {number(inf.loo.good_k)}) and "
+                 "flags studies the posterior leans on.")
+    elif exact:
+        intro += (" PSIS-LOO, an approximation from posterior draws, is not needed: the exact "
+                  "refits are the leave-one-out posteriors themselves.")
+    parts.append(h.p(intro))
     if inf.loo is not None:
         cls = "note" if inf.loo.n_high else ""
         parts.append(h.p(h.esc(inf.loo.verdict()), cls or None))
@@ -115,7 +124,7 @@ def influence_section(ctx: ReportContext) -> Section:
     rows = []
     if inf.refits:
         first = ["all studies"] + (["—"] if inf.loo is not None else [])
-        first += [f"{number(full.median)} ({number(full.lower)}–{number(full.upper)})", "—",
+        first += [interval_text(full.median, full.lower, full.upper), "—",
                   fmt_prob(full.p_harm, n), "—", fmt_prob(full.p_harm_new, n)]
         rows.append(first)
     by_study = {r.study: r for r in inf.refits}
@@ -131,13 +140,14 @@ def influence_section(ctx: ReportContext) -> Section:
             warn = "" if r.diagnostics_ok else (' <span class="flag" title="sampler '
                                                  f'problems: {h.esc(", ".join(r.problems))}">'
                                                  "!</span>")
-            row += [f"{number(r.median)} ({number(r.lower)}–{number(r.upper)}){warn}",
+            row += [f"{interval_text(r.median, r.lower, r.upper)}{warn}",
                     number(inf.shift(r)), fmt_prob(r.p_harm, n),
                     f"{r.p_harm - full.p_harm:+.3f}", fmt_prob(r.p_harm_new, n)]
         elif inf.refits:
             row += ["not refitted"] + [""] * 4
         rows.append(row)
-    parts.append(h.table(header, rows, escape_cells=False))
+    if rows:
+        parts.append(h.table(header, rows, escape_cells=False))
     top = inf.most_influential()
     if top is not None:
         lead = h.esc(inf.most_influential_words()).format(

@@ -129,6 +129,10 @@ def msubsup(base: str, sub: str, sup: str) -> str:
     return f"<msubsup>{base}{sub}{sup}</msubsup>"
 
 
+def munder(base: str, under: str) -> str:
+    return f"<munder>{base}{under}</munder>"
+
+
 def mfrac(num: str, den: str) -> str:
     return f"<mfrac>{num}{den}</mfrac>"
 
