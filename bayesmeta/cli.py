@@ -324,6 +324,7 @@ def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str
         seed=seed, target_accept=target_accept, cores=cores,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_effects(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     if res.diagnostics is not None:
@@ -377,6 +378,7 @@ def fit_continuous_cmd(data: str, measure: str, outcome_type: str | None, layout
         seed=seed, target_accept=target_accept, cores=cores,
         progress=TerminalProgress(enabled=not quiet), read_options=read_options)
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_effects(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     if res.diagnostics is not None:
@@ -430,6 +432,7 @@ def fit_rates_cmd(data: str, columns: tuple[str, ...], sep: str, encoding: str,
         thresholds=thresholds, baseline_rate=baseline_rate,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_rates(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     _report_diagnostics(res.diagnostics, strict)
@@ -456,7 +459,8 @@ def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: b
     res = load_result(path)
     click.echo(render_result(res))
     _write_outputs(res, json_path, csv_path, None, force)
-    _report_diagnostics(res.diagnostics, strict=False)
+    if res.diagnostics is not None:  # exact fits have no sampler
+        _report_diagnostics(res.diagnostics, strict=False)
 
 
 # -- compare -----------------------------------------------------------------------------

@@ -349,12 +349,18 @@ def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryM
         idata = xr.DataTree.from_dict({
             "posterior": xr.DataTree(tree["posterior"].to_dataset()),
             "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
+        model = str(attrs.get("bayesmeta_model", MODEL_NAME))
+        if model == "conditional_hypergeometric":  # no baselines: its own priors class
+            from bayesmeta.models.conditional_hypergeometric import ConditionalPriors
+
+            prior_set: Any = ConditionalPriors(**priors)
+        else:
+            prior_set = BinomialNormalPriors(**priors)
         return BinaryMetaResult(
-            data=data, priors=BinomialNormalPriors(**priors), settings=sampler, idata=idata,
+            data=data, priors=prior_set, settings=sampler, idata=idata,
             diagnostics=diagnostics, thresholds=tuple(float(c) for c in settings["thresholds"]),
             baseline=BaselineRisk(float(baseline["value"]), str(baseline["source"])),
-            model=str(attrs.get("bayesmeta_model", MODEL_NAME)),
-            label=str(attrs.get("bayesmeta_label", "")) or None,
+            model=model, label=str(attrs.get("bayesmeta_label", "")) or None,
             versions=dict(settings["versions"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"is not a complete bayesmeta binary fit ({type(exc).__name__}: "
