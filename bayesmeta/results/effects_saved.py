@@ -10,7 +10,8 @@ and the posterior:
   quadrature (panel edges, nodes, normalised weights, the mass below each panel edge, the
   constants ``c``, ``shift``, ``norm``, the estimated error and the tail power), and the
   normal mixtures of μ, θ_new and every θ_i (component means, SDs and weights) with the
-  Bayes factors.
+  Bayes factors; and, for other software, ``exact_tau_grid``: τ's nodes with their
+  posterior weights and the mean and variance of μ given τ at each.
 
 Why the exact posterior is stored rather than recomputed on load: recomputing from data and
 priors would take milliseconds, but it would be a refit by whatever version of the
@@ -83,6 +84,16 @@ def exact_dataset(post: NNHMPosterior, study: tuple[str, ...]) -> xr.Dataset:
     return ds
 
 
+def tau_grid(post: NNHMPosterior) -> xr.Dataset:
+    """The quadrature nodes of τ with their posterior weights and the mean and variance of
+    μ given τ at each: a readable summary of the exact posterior for other software (the
+    group ``exact_tau_grid``, as saved fits have held since the exact method came)."""
+    nodes = post.tau.nodes
+    mhat, v, _ = post.model.conditionals(nodes)
+    return xr.Dataset({"weight": ("node", post.tau.weights), "mu_mean": ("node", mhat),
+                       "mu_var": ("node", v)}, coords={"tau": ("node", nodes)})
+
+
 def data_dataset(d: EffectsData) -> xr.Dataset:
     variables: dict[str, Any] = {"yi": ("study", np.asarray(d.yi, dtype=float)),
                                  "sei": ("study", np.asarray(d.sei, dtype=float))}
@@ -108,8 +119,9 @@ def write_effects_netcdf(res: EffectsMetaResult, path: str | Path, *,
             "sample_stats": xr.DataTree(res.idata["sample_stats"].to_dataset())})
     else:
         assert res.exact is not None
-        tree = xr.DataTree.from_dict({EXACT_GROUP: xr.DataTree(exact_dataset(res.exact,
-                                                                              d.study))})
+        tree = xr.DataTree.from_dict({
+            EXACT_GROUP: xr.DataTree(exact_dataset(res.exact, d.study)),
+            "exact_tau_grid": xr.DataTree(tau_grid(res.exact))})
     tree["observed_data"] = xr.DataTree(data_dataset(d))
     settings = res.settings_dict()
     tree.attrs.update(saved.fit_attributes(
