@@ -281,8 +281,8 @@ def _nnhm_options(f):
                                 "generic [default: generic; for 2x2 counts: logOR].")
 @click.option("--cc", type=float, help="Two-arm counts only: continuity correction added to "
                                        "the cells (e.g. 0.5); none unless given, and reported.")
-@click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]), default="only0",
-              show_default=True, help="Which tables get --cc (metafor's rules).")
+@click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]),
+              help="Which tables get --cc (metafor's rules) [default: only0].")
 @click.option("--keep-double-zero", is_flag=True,
               help="Two-arm counts: keep studies with no events in either arm (needs --cc).")
 @click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
@@ -292,7 +292,7 @@ def _nnhm_options(f):
 @_nnhm_options
 @_sampler_options
 @_output_options
-def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str,
+def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str | None,
                     keep_double_zero: bool, layout: str, treatment: str | None,
                     control: str | None, model_file: str | None, tau_prior: str | None,
                     mu_prior: str | None, method: str, thresholds: tuple[float, ...],
@@ -309,15 +309,20 @@ def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str
     given.
     """
     from bayesmeta import api
+    from bayesmeta.errors import InputError
     from bayesmeta.presentation.effects_text import render_effects
     from bayesmeta.presentation.progress import TerminalProgress
 
     _check_outputs(force, json_path, csv_path, save_path)
+    if cc is None and cc_to is not None:
+        raise InputError("says which tables get the continuity correction: give --cc too "
+                         "(e.g. --cc 0.5)", source="--cc-to")
     read_options = {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding,
                     "layout": layout, "treatment": treatment, "control": control}
     effects = api.load_effects(data, measure=measure, subgroup=subgroup,
-                               subgroup_column=subgroup_column, cc=cc, cc_to=cc_to,
-                               drop_double_zero=not keep_double_zero, **read_options)
+                               subgroup_column=subgroup_column, cc=cc,
+                               cc_to=cc_to or "only0", drop_double_zero=not keep_double_zero,
+                               **read_options)
     res = api.fit_effects(
         effects, model=model_file, tau_prior=tau_prior, mu_prior=mu_prior, method=method,
         thresholds=thresholds, sampler=sampler, chains=chains, draws=draws, tune=tune,
