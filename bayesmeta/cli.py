@@ -654,7 +654,11 @@ def _result_from_options(ctx: click.Context, progress: Any) -> tuple[Any, str]:
             raise InputError(f"{flags} cannot change a saved fit; refit from the data "
                              "instead", source=data)
         progress.stage(f"Reading the saved fit {data}")
-        return _load_saved(data), data
+        res = _load_saved(data)
+        if not hasattr(res, "effect_scale"):  # `show` reads it; plots etc. do not yet
+            raise InputError(f"holds a '{res.schema}' fit, which plot, influence and report "
+                             "do not draw yet; `bayesmeta show` prints it", source=data)
+        return res, data
     name = o["model_name"]
     if name not in MODEL_TYPES and not Path(name).exists():
         from bayesmeta.models.spec_files import bundled_model_files

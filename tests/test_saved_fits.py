@@ -136,6 +136,41 @@ def test_rate_fit_reprints_identically(tmp_path):
     assert int(tree.attrs["bayesmeta_seed"]) == 3
     assert settings_of(tree)["priors"]["baseline"]["spec"] == "normal:0:10"
     assert tree["observed_data"]["exposure_t"].dtype == float
+    # a file from before these attributes existed: priors from the settings document,
+    # diagnostics recomputed from the same draws — the same JSON document
+    for name in ("bayesmeta_priors", "bayesmeta_diagnostics", "bayesmeta_label",
+                 "bayesmeta_seed", "bayesmeta_method"):
+        del tree.attrs[name]
+    tree.to_netcdf(tmp_path / "old.nc")
+    old = load_result(tmp_path / "old.nc")
+    assert old.to_dict() == json.loads((tmp_path / "fit.json").read_text())
+
+
+def test_effects_file_of_an_older_version_is_refused_in_one_line(tmp_path):
+    """Before `show` read effect-size fits, their files lacked how the effects were derived
+    and the exact posterior as computed: say so instead of printing something else."""
+    res = bm.fit_effects("eight_schools", tau_prior="halfnormal:10")
+    tree = xr.open_datatree(res.to_netcdf(tmp_path / "fit.nc")).load()
+    del tree["exact_posterior"]
+    tree["observed_data"].attrs.clear()
+    tree.to_netcdf(tmp_path / "old.nc")
+    result = CliRunner().invoke(cli, ["show", str(tmp_path / "old.nc")])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "older version of bayesmeta" in result.output and "--save" in result.output
+
+
+def test_plots_refuse_saved_fits_they_cannot_draw_yet(tmp_path):
+    from bayesmeta.results.effects import EffectsMetaResult
+
+    if hasattr(EffectsMetaResult, "effect_scale"):
+        pytest.skip("plots, influence and reports draw effect-size fits now")
+    path = bm.fit_effects("eight_schools", tau_prior="halfnormal:10").to_netcdf(
+        tmp_path / "fit.nc")
+    for args in (["plot", "forest", str(path), "-o", str(tmp_path / "f.png")],
+                 ["influence", str(path)]):
+        result = CliRunner().invoke(cli, [*args, "-q"])
+        assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+        assert "bayesmeta show" in result.output and str(path) in result.output
 
 
 @pytest.mark.mcmc

@@ -170,6 +170,10 @@ def load_effects_result(tree: xr.DataTree, source: str = "saved file") -> Effect
     from bayesmeta.results.effects import EffectsMetaResult
 
     attrs = tree.attrs
+    if "observed_data" in tree and "bayesmeta_effects" not in tree["observed_data"].attrs:
+        raise InputError("was saved by an older version of bayesmeta, which did not keep "
+                         "how the effects were derived nor (exact fits) the posterior as "
+                         "computed; fit the data again with --save", source=source)
     try:
         settings = saved.settings_from_attrs(attrs)
         obs = tree["observed_data"]

@@ -242,7 +242,9 @@ def load_rates_result(tree: xr.DataTree, source: str = "saved file") -> RateMeta
         return RateMetaResult(
             data=data, priors=PoissonNormalPriors(**saved.priors_from_attrs(attrs)),
             settings=saved.sampler_from_settings(settings), idata=idata,
-            diagnostics=saved.diagnostics_from_attrs(attrs),
+            diagnostics=saved.diagnostics_from_attrs(
+                attrs, idata=idata, var_names=["theta", "tau", "theta_study", "theta_new",
+                                                "mu"]),
             thresholds=tuple(float(c) for c in settings["thresholds"]),
             baseline=BaselineRate(float(baseline["value"]), str(baseline["source"])),
             model=str(attrs.get("bayesmeta_model", MODEL_NAME)),

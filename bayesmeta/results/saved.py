@@ -60,7 +60,18 @@ def prior_fields(prior: Prior) -> dict[str, Any]:
 
 
 def priors_from_attrs(attrs: Mapping[str, Any]) -> dict[str, Prior]:
-    """The priors by slot, as they were fitted."""
+    """The priors by slot, as they were fitted. Files written before ``bayesmeta_priors``
+    existed hold only the ``settings`` document: the prior is rebuilt from its spec,
+    family, parameters and source there (a label is kept when the spec is not the
+    family's generic ``family:param`` form)."""
+    if "bayesmeta_priors" not in attrs:
+        out = {}
+        for slot, doc in settings_from_attrs(attrs)["priors"].items():
+            generic = ":".join([doc["family"], *(f"{p:g}" for p in doc["params"])])
+            out[slot] = Prior(doc["family"], tuple(float(p) for p in doc["params"]),
+                              label=None if doc["spec"] == generic else doc["spec"],
+                              source=doc.get("source", ""))
+        return out
     doc = json.loads(attrs["bayesmeta_priors"])
     return {slot: Prior(f["family"], tuple(float(p) for p in f["params"]), label=f["label"],
                         source=f["source"]) for slot, f in doc.items()}
@@ -78,10 +89,15 @@ def sampler_from_settings(settings: Mapping[str, Any]):
     return None if doc is None else SamplerSettings(**doc)
 
 
-def diagnostics_from_attrs(attrs: Mapping[str, Any]):
-    """The sampler's :class:`Diagnostics`, with its problems and remedies."""
-    from bayesmeta.inference.diagnostics import Diagnostics, Problem
+def diagnostics_from_attrs(attrs: Mapping[str, Any], *, idata: Any = None,
+                           var_names: list[str] | None = None):
+    """The sampler's :class:`Diagnostics`, with its problems and remedies. A file written
+    before they were saved has them recomputed from its draws (``idata``, ``var_names``:
+    the same checks on the same draws as at fitting time)."""
+    from bayesmeta.inference.diagnostics import Diagnostics, Problem, diagnose
 
+    if "bayesmeta_diagnostics" not in attrs and idata is not None:
+        return diagnose(idata, var_names=var_names)
     doc = json.loads(attrs["bayesmeta_diagnostics"])
     problems = tuple(Problem(**p) for p in doc.pop("problems"))
     for key in ("ok", "thresholds", "method"):
