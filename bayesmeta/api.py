@@ -246,12 +246,14 @@ def _priors_from(model_name: str, model: str | Path | None,
 
     slots = MODEL_PRIOR_SLOTS[model_name]
     chosen: dict[str, Prior] = {}
+    places: dict[str, str] = {}
     if model is not None:
         spec = load_model_spec(model)
         if spec.model != model_name:
             raise InputError(f"model file is for '{spec.model}', not {model_name}",
                              source=str(spec.path))
         chosen.update(spec.priors)
+        places.update({slot: f"{spec.path} [priors] {slot}" for slot in spec.priors})
     for slot, (value, option, support) in given.items():
         if value is None:
             continue
@@ -259,6 +261,13 @@ def _priors_from(model_name: str, model: str | Path | None,
             raise InputError(f"the {model_name} model has no {slot} prior (its priors: "
                              f"{', '.join(slots)})", source=option)
         chosen[slot] = parse_prior(value, option=option, support=support)
+        places[slot] = option
+    for slot, prior in chosen.items():
+        if not prior.proper:  # these models are fitted by MCMC, which needs proper priors
+            raise InputError(f"'{prior.spec}' is an improper prior, usable only by exact "
+                             f"methods, not by the {model_name} MCMC model; choose a proper "
+                             "one (e.g. halfnormal:0.5 for tau, normal:0:2.82 for the effect)",
+                             source=places[slot])
     return chosen
 
 
@@ -338,7 +347,7 @@ def fit_rates(
                              source="--threshold")
     baseline = None
     if baseline_rate is not None:
-        if not baseline_rate > 0:
+        if not 0 < baseline_rate < float("inf"):
             raise InputError(f"must be a positive rate (got {baseline_rate:g})",
                              source="--baseline-rate")
         baseline = BaselineRate(float(baseline_rate), "given by the user")
@@ -384,6 +393,7 @@ def load_effects(data: EffectsLike, *, measure: str | None = None,
     (:func:`~bayesmeta.data.effects.effects_from_binary`).
     """
     if isinstance(data, EffectsData):
+        _refuse_count_options(cc, cc_to, drop_double_zero, read_options)
         loaded = data
         if measure is not None and parse_measure(measure) != data.measure:
             if data.measure != "generic":
@@ -415,12 +425,35 @@ def load_effects(data: EffectsLike, *, measure: str | None = None,
             loaded = effects_from_binary(binary, measure=measure or "logOR", cc=cc,
                                          cc_to=cc_to, drop_double_zero=drop_double_zero)
         else:
+            _refuse_count_options(cc, cc_to, drop_double_zero, read_options)
             allowed = {k: v for k, v in read_options.items()
                        if k in ("columns", "sep", "encoding")}
             loaded = read_effects(source, measure=measure, **allowed)
     if subgroup is not None:
         loaded = loaded.select(subgroup_column, subgroup)
     return loaded
+
+
+#: Options that only two-arm event counts use, with their command-line names and the
+#: value meaning "not given".
+_COUNT_OPTIONS = {"layout": ("--layout", "auto"), "treatment": ("--treatment", None),
+                  "control": ("--control", None)}
+
+
+def _refuse_count_options(cc: float | None, cc_to: str, drop_double_zero: bool,
+                          read_options: Mapping[str, object]) -> None:
+    """Effect estimates (yi, sei) take no continuity correction and have no arms: an
+    option for counts given with them is refused, not silently ignored."""
+    given = [option for key, (option, unset) in _COUNT_OPTIONS.items()
+             if read_options.get(key, unset) != unset]
+    given += [option for option, is_given in (("--cc", cc is not None),
+                                              ("--cc-to", cc_to != "only0"),
+                                              ("--keep-double-zero", not drop_double_zero))
+              if is_given]
+    if given:
+        raise InputError("applies to two-arm event counts, but the data are effect "
+                         "estimates (yi with sei or vi): leave it out, or give the 2×2 "
+                         "tables (study, events_t, n_t, events_c, n_c)", source=given[0])
 
 
 def load_continuous(data: ContinuousLike, *, subgroup: str | None = None,
@@ -605,12 +638,24 @@ def _fit_nnhm(effects: EffectsData, *, priors: NNHMPriors | None, model, tau_pri
         from bayesmeta.inference.nnhm_exact import NNHMInput, nnhm_exact
 
         assert priors.tau is not None
-        posterior = nnhm_exact(NNHMInput(np.asarray(effects.yi, float),
-                                         np.asarray(effects.sei, float), priors.mu, priors.tau))
+        try:
+            posterior = nnhm_exact(NNHMInput(np.asarray(effects.yi, float),
+                                             np.asarray(effects.sei, float), priors.mu,
+                                             priors.tau))
+        except FloatingPointError as exc:  # numbers beyond double precision: say so
+            raise InputError(f"the exact posterior cannot be computed for these data ({exc}); "
+                             "are some estimates or standard errors extreme?",
+                             source=effects.source) from None
         return EffectsMetaResult(data=effects, priors=priors, method="exact", exact=posterior,
                                  thresholds=cuts,
                                  timings={"exact_s": time.perf_counter() - t0})
-    priors.require_proper()
+    places = {}
+    if model is not None:  # an improper prior from a model file is named by the file
+        spec = load_model_spec(model)
+        given = {"mu": mu_prior, "tau": tau_prior}
+        places = {slot: f"{spec.path} [priors] {slot}" for slot in spec.priors
+                  if given.get(slot) is None}
+    priors.require_proper(places)
     settings = SamplerSettings(sampler=sampler, chains=chains, draws=draws, tune=tune,
                                seed=seed, target_accept=target_accept, cores=cores)
     model_obj = build_nnhm(effects, priors)

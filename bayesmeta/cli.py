@@ -410,8 +410,8 @@ def _nnhm_options(f):
                                 "generic [default: generic; for 2x2 counts: logOR].")
 @click.option("--cc", type=float, help="Two-arm counts only: continuity correction added to "
                                        "the cells (e.g. 0.5); none unless given, and reported.")
-@click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]), default="only0",
-              show_default=True, help="Which tables get --cc (metafor's rules).")
+@click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]),
+              help="Which tables get --cc (metafor's rules) [default: only0].")
 @click.option("--keep-double-zero", is_flag=True,
               help="Two-arm counts: keep studies with no events in either arm (needs --cc).")
 @click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
@@ -421,7 +421,7 @@ def _nnhm_options(f):
 @_nnhm_options
 @_sampler_options
 @_output_options
-def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str,
+def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str | None,
                     keep_double_zero: bool, layout: str, treatment: str | None,
                     control: str | None, model_file: str | None, tau_prior: str | None,
                     mu_prior: str | None, method: str, thresholds: tuple[float, ...],
@@ -438,21 +438,27 @@ def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str
     given.
     """
     from bayesmeta import api
+    from bayesmeta.errors import InputError
     from bayesmeta.presentation.effects_text import render_effects
     from bayesmeta.presentation.progress import TerminalProgress
 
     _check_outputs(force, json_path, csv_path, save_path)
+    if cc is None and cc_to is not None:
+        raise InputError("says which tables get the continuity correction: give --cc too "
+                         "(e.g. --cc 0.5)", source="--cc-to")
     read_options = {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding,
                     "layout": layout, "treatment": treatment, "control": control}
     effects = api.load_effects(data, measure=measure, subgroup=subgroup,
-                               subgroup_column=subgroup_column, cc=cc, cc_to=cc_to,
-                               drop_double_zero=not keep_double_zero, **read_options)
+                               subgroup_column=subgroup_column, cc=cc,
+                               cc_to=cc_to or "only0", drop_double_zero=not keep_double_zero,
+                               **read_options)
     res = api.fit_effects(
         effects, model=model_file, tau_prior=tau_prior, mu_prior=mu_prior, method=method,
         thresholds=thresholds, sampler=sampler, chains=chains, draws=draws, tune=tune,
         seed=seed, target_accept=target_accept, cores=cores,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_effects(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     if res.diagnostics is not None:
@@ -506,6 +512,7 @@ def fit_continuous_cmd(data: str, measure: str, outcome_type: str | None, layout
         seed=seed, target_accept=target_accept, cores=cores,
         progress=TerminalProgress(enabled=not quiet), read_options=read_options)
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_effects(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     if res.diagnostics is not None:
@@ -559,6 +566,7 @@ def fit_rates_cmd(data: str, columns: tuple[str, ...], sep: str, encoding: str,
         thresholds=thresholds, baseline_rate=baseline_rate,
         progress=TerminalProgress(enabled=not quiet))
     label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
     click.echo(render_rates(res, label=label))
     _write_outputs(res, json_path, csv_path, save_path, force)
     _report_diagnostics(res.diagnostics, strict)
@@ -585,7 +593,8 @@ def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: b
     res = load_result(path)
     click.echo(render_result(res))
     _write_outputs(res, json_path, csv_path, None, force)
-    _report_diagnostics(res.diagnostics, strict=False)
+    if res.diagnostics is not None:  # exact fits have no sampler
+        _report_diagnostics(res.diagnostics, strict=False)
 
 
 # -- compare -----------------------------------------------------------------------------
@@ -931,7 +940,11 @@ def _result_from_options(ctx: click.Context, progress: Any) -> tuple[Any, str]:
             raise InputError(f"{flags} cannot change a saved fit; refit from the data "
                              "instead", source=data)
         progress.stage(f"Reading the saved fit {data}")
-        return _load_saved(data), data
+        res = _load_saved(data)
+        if not hasattr(res, "effect_scale"):  # `show` reads it; plots etc. do not yet
+            raise InputError(f"holds a '{res.schema}' fit, which plot, influence and report "
+                             "do not draw yet; `bayesmeta show` prints it", source=data)
+        return res, data
     name = o["model_name"]
     if name not in MODEL_TYPES and not Path(name).exists():
         from bayesmeta.models.spec_files import bundled_model_files

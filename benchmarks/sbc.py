@@ -92,12 +92,17 @@ def main() -> None:
     print(f"\nverdict: {'PASS' if result.passed else 'FAIL'} (every p >= "
           f"{result.threshold:.2g}: alpha {result.alpha} Bonferroni over "
           f"{2 * len(result.parameters)} tests)")
-    print(f"fits with divergences: {doc['sims_with_divergences']}/{result.n_sims}; "
-          f"bulk ESS of the checked quantities: min {doc['min_ess_bulk']:.0f}, "
-          f"median {doc['median_ess_bulk']:.0f}")
-    print(f"wall time {result.seconds:.0f} s with {result.workers} worker(s); per fit "
-          f"median {sorted(seconds)[len(seconds) // 2]:.2f} s, max {max(seconds):.1f} s "
-          "(the first fit of each study count includes compiling)")
+    if doc["min_ess_bulk"] is None:
+        print("exact posterior CDFs: no draws, no divergences, no ESS")
+    else:
+        print(f"fits with divergences: {doc['sims_with_divergences']}/{result.n_sims}; "
+              f"bulk ESS of the checked quantities: min {doc['min_ess_bulk']:.0f}, "
+              f"median {doc['median_ess_bulk']:.0f}")
+    compiling = ("" if doc["min_ess_bulk"] is None else
+                 " (the first fit of each study count includes compiling)")
+    print(f"wall time {result.seconds:.1f} s with {result.workers} worker(s); per fit "
+          f"median {sorted(seconds)[len(seconds) // 2]:.3f} s, max {max(seconds):.2f} s"
+          f"{compiling}")
     write_json(doc, json_path, force=args.force)
     plot_sbc(result, png_path, force=args.force)
     print(f"wrote {json_path} and {png_path}")

@@ -2,9 +2,11 @@
 the place (file, row, column, or option) and the problem — never a traceback, never a fit.
 
 Each row is a :class:`Malformed`: the files to create, the command line (``{dir}`` is the
-temporary folder) and fragments the one-line message must contain. Readers that land later
-(effect sizes, continuous, longitudinal, Poisson) add rows with their own command, e.g.
-``csv_row("...", "fit", "effects", text=..., expect=(...))`` — nothing else changes.
+temporary folder) and fragments the one-line message must contain. Binary counts, effect
+estimates, 2×2 tables turned into log ORs, continuous arms, event rates, model files and
+saved fits have their rows; a reader that lands later (longitudinal) adds a block with its
+own command, e.g. ``csv_row("...", "fit", "...", text=..., expect=(...))`` — nothing else
+changes.
 Inputs that look odd but are fine (BOM, CRLF, quoted commas, unicode names) are in
 ``ACCEPTED`` at the end: they must be read, not refused.
 """
@@ -76,6 +78,49 @@ def _netcdf_without_schema(path: Path) -> None:
     import xarray as xr
 
     xr.Dataset({"x": ("i", [1.0, 2.0])}).to_netcdf(path)
+
+
+# --- effect sizes, continuous arms, event rates (normal-normal and Poisson models) -------
+EH = "study,yi,sei\n"
+EGOOD = EH + "A,0.5,0.3\nB,-0.1,0.4\nC,0.3,0.2\n"
+CH = "study,mean_t,sd_t,n_t,mean_c,sd_c,n_c\n"
+CGOOD = CH + "A,10,4,30,12,4,31\nB,9,5,25,11,5,24\n"
+CTYPED = CH.replace("\n", ",outcome_type\n")
+RH = "study,events_t,exposure_t,events_c,exposure_c\n"
+RGOOD = RH + "A,3,120.5,7,118\nB,0,80,2,75.5\n"
+TAU = ("--tau-prior", "halfnormal:1")  # effects on their own scale have no default
+
+
+def effects(name: str, text: FileContent, *expect: str, args: tuple[str, ...] = (),
+            place: bool = True) -> Malformed:
+    """A row for `fit effects` (estimates with SEs, or 2x2 tables turned into log ORs)."""
+    where = ("{dir}/data.csv",) if place else ()
+    return csv_row(name, "fit", "effects", text=text, expect=(*where, *expect), args=args)
+
+
+def continuous(name: str, text: FileContent, *expect: str, args: tuple[str, ...] = ("--measure",
+               "MD", *TAU), place: bool = True) -> Malformed:
+    where = ("{dir}/data.csv",) if place else ()
+    return csv_row(name, "fit", "continuous", text=text, expect=(*where, *expect), args=args)
+
+
+def rates(name: str, text: FileContent, *expect: str, args: tuple[str, ...] = (),
+          place: bool = True, file: str = "data.csv") -> Malformed:
+    where = ("{dir}/" + file,) if place else ()
+    return csv_row(name, "fit", "rates", text=text, expect=(*where, *expect), args=args,
+                   file=file)
+
+
+def _saved_effects_fit_without_posterior(path: Path) -> None:
+    import xarray as xr
+
+    import bayesmeta as bm
+
+    full = path.with_name("full.nc")
+    bm.fit_effects("eight_schools", tau_prior="halfnormal:10").to_netcdf(full)
+    tree = xr.open_datatree(full).load()
+    del tree["exact_posterior"]
+    tree.to_netcdf(path)
 
 
 CASES: list[Malformed] = [
@@ -269,6 +314,184 @@ CASES: list[Malformed] = [
     Malformed("show a truncated NetCDF file", ("show", "{dir}/cut.nc"),
               ("{dir}/cut.nc", "cannot be read as NetCDF"),
               {"cut.nc": b"\x89HDF\r\n\x1a\n" + bytes(64)}),
+    # --- effect estimates (fit effects) ------------------------------------------------
+    effects("effects: no estimate column", "study,logHR,sei\nA,0.5,0.3\nB,0.1,0.4\n",
+            "missing column 'yi'", "--col yi=NAME"),
+    effects("effects: no standard error or variance", "study,yi\nA,0.5\nB,0.1\n",
+            "missing column 'sei'", "vi instead"),
+    effects("effects: zero standard error", EH + "A,0.5,0\nB,0.1,0.4\n", "row 2",
+            "column 'sei'", "must be greater than 0", args=TAU),
+    effects("effects: negative variance", "study,yi,vi\nA,0.5,-0.09\nB,0.1,0.16\n",
+            "row 2", "column 'vi'", "must be greater than 0", args=TAU),
+    effects("effects: sei and vi disagree", "study,yi,sei,vi\nA,0.5,0.3,0.09\nB,0.1,0.4,0.4\n",
+            "row 3", "column 'vi'", "is not sei²", args=TAU),
+    effects("effects: estimate not a number", EH + "A,big,0.3\nB,0.1,0.4\n", "row 2",
+            "column 'yi'", "'big' is not a number", args=TAU),
+    effects("effects: infinite estimate", EH + "A,-inf,0.3\nB,0.1,0.4\n", "row 2",
+            "column 'yi'", "not a finite number", args=TAU),
+    effects("effects: estimate beyond double precision's reach", EH + "A,1e300,0.3\nB,0.1,0.4\n",
+            "row 2", "column 'yi'", "implausibly large for an effect estimate", args=TAU),
+    effects("effects: standard error that underflows", EH + "A,0.5,1e-200\nB,0.1,0.4\n",
+            "row 2", "column 'sei'", "implausibly small for a standard error", args=TAU),
+    effects("effects: duplicate study", EH + "A,0.5,0.3\nA,0.1,0.4\n", "row 3",
+            "column 'study'", "repeats row 2", args=TAU),
+    effects("effects: one study", EH + "A,0.5,0.3\n", "only 1 study", args=TAU),
+    effects("effects: study of one patient", "study,yi,sei,n\nA,0.5,0.3,1\nB,0.1,0.4,50\n",
+            "row 2", "column 'n'", "fewer than 2", args=TAU),
+    effects("effects: semicolon separated", EGOOD.replace(",", ";"), "row 1", "semicolons",
+            args=TAU),
+    effects("effects: unknown measure", EGOOD, "--measure", "unknown measure 'ratio'",
+            args=("--measure", "ratio"), place=False),
+    effects("effects: continuity correction for estimates", EGOOD, "--cc",
+            "effect estimates", args=(*TAU, "--cc", "0.5"), place=False),
+    effects("effects: arm layout for estimates", EGOOD, "--layout", "two-arm event counts",
+            args=(*TAU, "--layout", "long"), place=False),
+    effects("effects: MD without a tau prior", EGOOD, "--tau-prior",
+            "no default prior for tau", "MD scale", args=("--measure", "MD"), place=False),
+    effects("effects: improper posterior", EH + "A,0.5,0.3\nB,0.1,0.4\n", "--tau-prior",
+            "posterior is improper for 2 studies", args=("--tau-prior", "uniform_improper"),
+            place=False),
+    effects("effects: mu prior on positive values", EGOOD, "--mu-prior", "needs real values",
+            args=(*TAU, "--mu-prior", "halfnormal:1"), place=False),
+    effects("effects: t prior on mu, exact method", EGOOD, "--mu-prior", "normal or flat",
+            args=(*TAU, "--mu-prior", "student_t:3:0:1"), place=False),
+    effects("effects: improper tau prior with MCMC", EGOOD, "--tau-prior", "improper",
+            "--method exact", args=("--tau-prior", "uniform_improper", "--mu-prior",
+                                    "normal:0:1", "--method", "mcmc"), place=False),
+    effects("effects: flat mu prior with MCMC", EGOOD, "--mu-prior", "'flat' on mu is improper",
+            args=(*TAU, "--method", "mcmc"), place=False),
+    effects("effects: Jeffreys prior with MCMC", EGOOD, "--tau-prior", "'jeffreys'",
+            args=("--tau-prior", "jeffreys", "--mu-prior", "normal:0:1", "--method", "mcmc"),
+            place=False),
+    effects("effects: improper prior of a model file with MCMC", EGOOD,
+            "nnhm_reference.toml [priors] mu", "improper",
+            args=("--model", "nnhm_reference", "--method", "mcmc"), place=False),
+    effects("effects: unknown method", EGOOD, "'--method'", "'gibbs'",
+            args=("--method", "gibbs"), place=False),
+    effects("effects: threshold not finite", EGOOD, "--threshold", "finite number",
+            args=(*TAU, "--threshold", "nan"), place=False),
+    effects("effects: model file of another model", EGOOD, "binomial_normal.toml",
+            "not nnhm", args=("--model", "binomial_normal"), place=False),
+    effects("effects: unknown Turner prior", EGOOD, "--tau-prior", "turner priors are",
+            args=("--tau-prior", "turner:nope"), place=False),
+    Malformed("effects: bundled dataset of another kind",
+              ("fit", "effects", "hart1999_warfarin", *FAST),
+              ("bundled dataset 'hart1999_warfarin' holds rates data, not effects",)),
+    # --- 2x2 tables turned into log ORs (fit effects) ---------------------------------
+    effects("2x2 to log OR: zero cell without --cc", H + "A,0,10,1,12\nB,2,20,1,18\n",
+            "study 'A' has a zero cell", "--cc 0.5", "fit binary"),
+    effects("2x2 to log OR: negative continuity correction", GOOD, "--cc", "positive number",
+            args=("--cc", "-0.5"), place=False),
+    effects("2x2 to log OR: continuity correction above 1", GOOD, "--cc", "up to 1",
+            args=("--cc", "5"), place=False),
+    effects("2x2 to log OR: measure MD for counts", GOOD, "--measure", "not MD",
+            args=("--measure", "MD"), place=False),
+    effects("2x2 to log OR: keep double zeros without --cc",
+            H + "A,0,10,0,12\nB,2,20,1,18\nC,1,20,3,18\n", "--keep-double-zero",
+            "needs a continuity correction", args=("--keep-double-zero",), place=False),
+    effects("2x2 to log OR: --cc-to without --cc", GOOD, "--cc-to", "give --cc too",
+            args=("--cc-to", "all"), place=False),
+    effects("2x2 to log OR: unknown --cc-to rule", GOOD, "'--cc-to'", "'sometimes'",
+            args=("--cc", "0.5", "--cc-to", "sometimes"), place=False),
+    effects("2x2 to log OR: double zeros leave one study",
+            H + "A,0,10,0,12\nB,0,20,0,18\nC,1,20,3,18\n", "double-zero",
+            "needs at least two"),
+    # --- arm-level continuous data (fit continuous) -------------------------------------
+    continuous("continuous: SD of zero", CH + "A,10,0,30,12,4,31\nB,9,5,25,11,5,24\n",
+               "row 2", "column 'sd_t'", "must be greater than 0"),
+    continuous("continuous: arm of one patient", CH + "A,10,4,1,12,4,31\nB,9,5,25,11,5,24\n",
+               "row 2", "column 'n_t'", "at least 2 for its SD"),
+    continuous("continuous: fractional patients", CH + "A,10,4,30,12,4,30.5\nB,9,5,25,11,5,24\n",
+               "row 2", "column 'n_c'", "not a whole number"),
+    continuous("continuous: mean not a number", CH + "A,ten,4,30,12,4,31\nB,9,5,25,11,5,24\n",
+               "row 2", "column 'mean_t'", "'ten' is not a number"),
+    continuous("continuous: missing column",
+               "study,mean_t,sd_t,n_t,mean_c,sd_c\nA,10,4,30,12,4\nB,9,5,25,11,5\n",
+               "missing column 'n_c'", "--col mean_t=NAME"),
+    continuous("continuous: SD that overflows the variance",
+               CH + "A,10,1e200,30,12,4,31\nB,9,5,25,11,5,24\n", "study 'A'",
+               "beyond what can be computed"),
+    continuous("continuous: measure RD", CGOOD, "'--measure'", "'RD'",
+               args=("--measure", "RD"), place=False),
+    continuous("continuous: no measure", CGOOD, "Missing option '--measure'", args=(),
+               place=False),
+    continuous("continuous: unknown outcome type option", CGOOD, "'--outcome-type'",
+               "'weekly'", args=("--measure", "MD", "--outcome-type", "weekly"), place=False),
+    continuous("continuous: unknown outcome type cell",
+               CTYPED + "A,10,4,30,12,4,31,final\nB,9,5,25,11,5,24,weekly\n", "row 3",
+               "column 'outcome_type'", "neither 'final'"),
+    continuous("continuous: outcome type contradicts the option",
+               CTYPED + "A,10,4,30,12,4,31,final\nB,9,5,25,11,5,24,change\n", "row 3",
+               "contradicts --outcome-type final",
+               args=("--measure", "MD", "--outcome-type", "final", *TAU)),
+    continuous("continuous: SMD of final values and changes",
+               CTYPED + "A,10,4,30,12,4,31,final\nB,9,5,25,11,5,24,change\n"
+               "C,9,5,25,11,5,24,final\n", "row 3", "column 'outcome_type'",
+               "cannot combine final values and changes", args=("--measure", "SMD")),
+    continuous("continuous (long): study without control arm",
+               "study,arm,mean,sd,n\nA,t,10,4,30\nA,c,12,4,31\nB,t,9,5,25\n", "row 4",
+               "study 'B' has no control arm"),
+    continuous("continuous (long): arms of different kinds",
+               "study,arm,mean,sd,n,outcome_type\nA,t,10,4,30,final\nA,c,12,4,31,change\n"
+               "B,t,9,5,25,final\nB,c,11,5,24,final\n", "row 3",
+               "one arm gives final values, the other changes"),
+    continuous("continuous: MD without a tau prior", CGOOD, "--tau-prior", "MD scale",
+               args=("--measure", "MD"), place=False),
+    continuous("continuous: continuity correction", CGOOD, "No such option", "--cc",
+               args=("--measure", "MD", "--cc", "0.5"), place=False),
+    Malformed("continuous: bundled dataset of another kind",
+              ("fit", "continuous", "eight_schools", "--measure", "MD", *FAST),
+              ("bundled dataset 'eight_schools' holds effects data, not continuous",)),
+    # --- events over person-time (fit rates) --------------------------------------------
+    rates("rates: zero person-time", RH + "A,3,0,7,118\nB,0,80,2,75.5\n", "row 2",
+          "column 'exposure_t'", "must be greater than 0"),
+    rates("rates: negative person-time", RH + "A,3,120,7,118\nB,0,80,2,-75\n", "row 3",
+          "column 'exposure_c'", "must be greater than 0"),
+    rates("rates: person-time with its unit", RH + "A,3,120 py,7,118\nB,0,80,2,75\n",
+          "row 2", "column 'exposure_t'", "'120 py' is not a number"),
+    rates("rates: fractional events", RH + "A,3.5,120,7,118\nB,0,80,2,75\n", "row 2",
+          "column 'events_t'", "not a whole number"),
+    rates("rates: negative events", RH + "A,3,120,-7,118\nB,0,80,2,75\n", "row 2",
+          "column 'events_c'", "negative"),
+    rates("rates: huge event count", RH + "A,3,120,7,118\nB,1e12,80,2,75\n", "row 3",
+          "implausibly large"),
+    rates("rates: missing person-time column",
+          "study,events_t,exposure_t,events_c\nA,3,120,7\nB,0,80,2\n",
+          "missing column 'exposure_c'", "--col exposure_t=NAME"),
+    rates("rates: patients instead of person-time", GOOD, "missing column 'exposure_t'",
+          "person-time"),
+    rates("rates: one study", RH + "A,3,120,7,118\n", "only 1 study"),
+    rates("rates: duplicate study", RH + "A,3,120,7,118\nA,0,80,2,75\n", "row 3",
+          "repeats row 2"),
+    rates("rates: Latin-1 bytes", (RH + "Müller,3,120,7,118\nB,0,80,2,75\n").encode("latin-1"),
+          "row 2", "not utf-8 text", "--encoding"),
+    rates("rates: baseline rate zero", RGOOD, "--baseline-rate", "positive rate",
+          args=("--baseline-rate", "0"), place=False),
+    rates("rates: baseline rate infinite", RGOOD, "--baseline-rate", "positive rate",
+          args=("--baseline-rate", "inf"), place=False),
+    rates("rates: threshold zero", RGOOD, "--threshold", "positive number",
+          args=("--threshold", "0"), place=False),
+    rates("rates: improper tau prior", RGOOD, "--tau-prior", "improper prior",
+          args=("--tau-prior", "uniform_improper"), place=False),
+    rates("rates: effect prior on positive values", RGOOD, "--effect-prior",
+          "needs real values", args=("--effect-prior", "halfnormal:1"), place=False),
+    rates("rates: model file of another model", RGOOD, "nnhm_log_ratio.toml",
+          "not poisson_normal", args=("--model", "nnhm_log_ratio"), place=False),
+    Malformed("rates: improper prior in a model file",
+              ("fit", "rates", "{dir}/data.csv", *FAST, "--model", "{dir}/model.toml"),
+              ("{dir}/model.toml [priors] tau", "improper prior"),
+              {"data.csv": RGOOD, "model.toml": 'model = "poisson_normal"\n[priors]\n'
+                                                'tau = "uniform_improper"\n'}),
+    Malformed("rates: bundled dataset of another kind", ("fit", "rates", "crins2014_ar", *FAST),
+              ("bundled dataset 'crins2014_ar' holds binary data, not rates",)),
+    # --- the conditional likelihood (fit binary --likelihood conditional) ---------------
+    option("conditional: baseline prior", "--likelihood", "conditional", "--baseline-prior",
+           "normal:0:1", expect=("--baseline-prior", "has no baseline prior")),
+    option("unknown likelihood", "--likelihood", "exact",
+           expect=("'--likelihood'", "'exact'")),
+    Malformed("show a saved effects fit without its posterior", ("show", "{dir}/fit.nc"),
+              ("{dir}/fit.nc", "not a complete bayesmeta effect-size fit"),
+              {"fit.nc": _saved_effects_fit_without_posterior}),
 ]
 
 
@@ -388,3 +611,37 @@ def test_quoted_fields_and_unicode_study_names_are_kept_exactly(tmp_path):
     latin = tmp_path / "latin.csv"
     latin.write_bytes((H + "Müller,1,10,0,12\nB,1,20,0,18\n").encode("latin-1"))
     assert read_binary(latin, encoding="latin-1").study[0] == "Müller"
+
+
+# --- the same rules through the Python API (no command line in between) -------------------
+def test_api_refuses_count_options_for_effect_estimates_and_double_zeros_without_cc():
+    import bayesmeta as bm
+    from bayesmeta.data.binary import BinaryData
+    from bayesmeta.data.effects import effects_from_binary
+
+    estimates = bm.load_effects("eight_schools")
+    for options, option in (({"cc": 0.5}, "--cc"), ({"cc_to": "all"}, "--cc-to"),
+                            ({"drop_double_zero": False}, "--keep-double-zero"),
+                            ({"layout": "long"}, "--layout")):
+        with pytest.raises(InputError, match=rf"^{option}: applies to two-arm event counts"):
+            bm.load_effects(estimates, **options)
+        with pytest.raises(InputError, match=rf"^{option}: applies to two-arm event counts"):
+            bm.load_effects("eight_schools", **options)
+    counts = BinaryData(("A", "B", "C"), np.array([0, 2, 1]), np.array([10, 20, 20]),
+                        np.array([0, 1, 3]), np.array([12, 18, 18]))
+    with pytest.raises(InputError, match=r"^--keep-double-zero: .* needs a continuity"):
+        effects_from_binary(counts, drop_double_zero=False)
+    kept = effects_from_binary(counts, cc=0.5, drop_double_zero=False)
+    assert kept.study == ("A", "B", "C")
+
+
+def test_api_rate_and_prior_checks_name_the_option():
+    import bayesmeta as bm
+    from bayesmeta.api import conditional_priors, poisson_normal_priors
+
+    with pytest.raises(InputError, match=r"^--tau-prior: 'uniform_improper' is an improper"):
+        poisson_normal_priors(tau_prior="uniform_improper")
+    with pytest.raises(InputError, match=r"^--effect-prior: 'flat' is an improper"):
+        conditional_priors(effect_prior="flat")
+    with pytest.raises(InputError, match=r"^--baseline-rate: must be a positive rate"):
+        bm.fit_rates("hart1999_warfarin", baseline_rate=float("inf"))

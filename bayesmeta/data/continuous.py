@@ -34,7 +34,12 @@ import pandas as pd
 from bayesmeta.data import cells
 from bayesmeta.data.binary import CONTROL_LABELS, TREATMENT_LABELS
 from bayesmeta.data.effect_sizes import continuous_effects
-from bayesmeta.data.effects import EffectsData, parse_measure, resolve_aliases
+from bayesmeta.data.effects import (
+    EffectsData,
+    check_derived_effects,
+    parse_measure,
+    resolve_aliases,
+)
 from bayesmeta.data.table import Table, read_table
 from bayesmeta.errors import InputError
 
@@ -132,8 +137,11 @@ class ContinuousData:
                 "differ; Cochrane Handbook 10.5.2): use --measure MD, or analyse them "
                 f"separately (study '{self.study[i]}' is '{minority}')", source=self.source,
                 row=self.rows[i] if self.rows else None, column="outcome_type")
-        eff = continuous_effects(self.mean_t, self.sd_t, self.n_t, self.mean_c, self.sd_c,
-                                 self.n_c, measure=canon)
+        with np.errstate(over="ignore", invalid="ignore"):
+            eff = continuous_effects(self.mean_t, self.sd_t, self.n_t, self.mean_c,
+                                     self.sd_c, self.n_c, measure=canon)
+        check_derived_effects(self.study, eff.yi, np.sqrt(eff.vi), self.source,
+                              f"arms' means and SDs ({canon})")
         what = {"final": "final values", "change": "changes from baseline",
                 "mixed": "final values and changes from baseline combined",
                 "unstated": "final values or changes (not stated)"}[kinds]

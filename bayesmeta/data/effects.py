@@ -48,6 +48,15 @@ MEASURE_ALIASES = {
 #: Measures whose exp() is a ratio users read (OR, RR, HR).
 RATIO_NAMES = {"logOR": "or", "logRR": "rr", "logHR": "hr"}
 
+#: Largest |estimate| and range of standard errors accepted. Beyond them the squares and
+#: products the normal–normal model computes leave double precision (1e±308) — such a cell
+#: is a typo or a unit mix-up, not data; rescale the outcome if it is real.
+EFFECT_LIMIT = 1e100
+SE_LIMITS = (1e-100, 1e100)
+#: Largest continuity correction: a fraction of an event (0.5 usually; Sweeting et al.'s
+#: treatment-arm corrections are below 1).
+MAX_CC = 1.0
+
 ALIASES: dict[str, tuple[str, ...]] = {
     "study": ("study", "studlab", "trial", "author", "publication", "label", "slab"),
     "yi": ("yi", "y", "te", "TE", "es", "effect", "estimate", "est"),
@@ -193,11 +202,14 @@ def read_effects(
         cells.require_columns(table, ("sei",), hint=hint)
     study = cells.text_column(table, "study")
     yi = cells.float_column(table, "yi")
+    _check_range(table, "yi", np.abs(yi), (0.0, EFFECT_LIMIT), "an effect estimate")
     sei = None
     if table.has("sei"):
         sei = cells.float_column(table, "sei", positive=True)
+        _check_range(table, "sei", sei, SE_LIMITS, "a standard error")
     if table.has("vi"):
         vi = cells.float_column(table, "vi", positive=True)
+        _check_range(table, "vi", vi, (SE_LIMITS[0] ** 2, SE_LIMITS[1] ** 2), "a variance")
         if sei is None:
             sei = np.sqrt(vi)
         else:
@@ -219,6 +231,36 @@ def read_effects(
                        extra.reset_index(drop=True), "as given", n)
 
 
+def _check_range(table: Table, column: str, values: np.ndarray,
+                 limits: tuple[float, float], what: str) -> None:
+    """Refuse a cell outside ``limits`` (see :data:`EFFECT_LIMIT`), naming it."""
+    bad = np.flatnonzero((values < limits[0]) | (values > limits[1]))
+    if bad.size:
+        i = int(bad[0])
+        size = "large" if values[i] > limits[1] else "small"
+        allowed = (f"|{column}| up to {limits[1]:g}" if limits[0] == 0 else
+                   f"{limits[0]:g} to {limits[1]:g}")
+        raise InputError(f"{table.frame[column].iloc[i]} is implausibly {size} for {what} "
+                         f"(allowed: {allowed}): a typo or a unit mix-up? rescale the "
+                         "outcome if it is real",
+                         source=table.source, row=table.row_of(i), column=column)
+
+
+def check_derived_effects(study: tuple[str, ...], yi: np.ndarray, sei: np.ndarray,
+                          source: str, how: str) -> None:
+    """Effects computed from arm-level data must be finite and within the limits the model
+    can compute with; name the first study whose are not (``how``: what it came from)."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(yi) & np.isfinite(sei) & (np.abs(yi) <= EFFECT_LIMIT)
+                & (sei >= SE_LIMITS[0]) & (sei <= SE_LIMITS[1]))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"study '{study[i]}': its {how} gives an effect {yi[i]:g} with "
+                         f"standard error {sei[i]:g}, beyond what can be computed with "
+                         "(extreme means or SDs? check the cells and their units)",
+                         source=source)
+
+
 def effects_from_binary(data: BinaryData, *, measure: str = "logOR", cc: float | None = None,
                         cc_to: str = "only0", drop_double_zero: bool = True) -> EffectsData:
     """Log odds ratios, log risk ratios or risk differences from two-arm counts.
@@ -234,9 +276,14 @@ def effects_from_binary(data: BinaryData, *, measure: str = "logOR", cc: float |
     if canon not in ("logOR", "logRR", "RD"):
         raise InputError(f"binary counts give logOR, logRR or RD, not {canon}",
                          source="--measure")
-    if cc is not None and not (cc > 0 and np.isfinite(cc)):
-        raise InputError(f"the continuity correction must be a positive number (got {cc:g})",
+    if cc is not None and not (0 < cc <= MAX_CC):
+        raise InputError(f"the continuity correction must be a positive number up to "
+                         f"{MAX_CC:g} — a fraction of an event, usually 0.5 (got {cc:g})",
                          source="--cc")
+    if not drop_double_zero and cc is None:
+        raise InputError("keeping double-zero studies needs a continuity correction "
+                         "(--cc 0.5): without one their log OR/RR is 0/0", source=
+                         "--keep-double-zero")
     if cc_to not in CC_RULES or cc_to == "none":
         raise InputError(f"unknown rule '{cc_to}' (use only0, all or if0all)",
                          source="--cc-to")

@@ -139,6 +139,10 @@ class NNHMInput:
     def log_tau_prior(self, tau: np.ndarray) -> np.ndarray:
         return self._tau_logpdf(np.asarray(tau, dtype=float))
 
+    def log_posterior_tau(self, tau: np.ndarray) -> np.ndarray:
+        """log p(τ) + log p(y | τ): the unnormalised log posterior density of τ."""
+        return self.log_tau_prior(tau) + self.conditionals(tau)[2]
+
     def log_lik_mu0(self, tau: np.ndarray) -> np.ndarray:
         """log p(y | μ = 0, τ) = Σ log N(y_i | 0, s_i² + τ²)."""
         v = self.s[None, :] ** 2 + np.asarray(tau, dtype=float)[:, None] ** 2
@@ -235,10 +239,7 @@ def nnhm_exact(model: NNHMInput, *, rel_tol: float = 1e-10) -> NNHMPosterior:
     tail = _check_proper(model)
     c = model.scale()
 
-    def log_post(tau: np.ndarray) -> np.ndarray:
-        return model.log_tau_prior(tau) + model.conditionals(tau)[2]
-
-    tau_density = _fit_tau(model, log_post, tail, c, rel_tol)
+    tau_density = _fit_tau(model, model.log_posterior_tau, tail, c, rel_tol)
     nodes, weights = tau_density.nodes, tau_density.weights
     keep = weights > 1e-16 * weights.max()
     nodes, weights = nodes[keep], weights[keep] / weights[keep].sum()

@@ -55,6 +55,7 @@ in meta-analysis. Stat Med 2000;19:3127–3131.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -104,10 +105,12 @@ class NNHMPriors:
             out["tau"] = self.tau
         return out
 
-    def require_proper(self) -> None:
-        """MCMC needs proper priors: say which one is not, and what to do."""
+    def require_proper(self, places: Mapping[str, str] | None = None) -> None:
+        """MCMC needs proper priors: say which one is not, where it was chosen (``places``:
+        slot -> option or model file; default the command-line options), and what to do."""
         for slot, prior, option in (("mu", self.mu, "--mu-prior"),
                                     ("tau", self.tau, "--tau-prior")):
+            option = (places or {}).get(slot, option)
             if prior is not None and not prior.proper:
                 example = "normal:0:10" if slot == "mu" else "halfnormal:S"
                 raise InputError(

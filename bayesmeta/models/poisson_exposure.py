@@ -58,17 +58,28 @@ class PoissonNormalPriors:
         return {"baseline": self.baseline, "effect": self.effect, "tau": self.tau}
 
 
-def build_poisson_exposure(data: RateData,
-                           priors: PoissonNormalPriors | None = None) -> pm.Model:
+def build_poisson_exposure(data: RateData, priors: PoissonNormalPriors | None = None, *,
+                           refittable: bool = False) -> pm.Model:
     """Build the PyMC model; posteriors read ``theta``, ``tau``, ``theta_study[study]``,
-    ``theta_new`` and ``mu[study]`` (log event rate midway between the arms)."""
+    ``theta_new`` and ``mu[study]`` (log event rate midway between the arms).
+
+    ``refittable`` holds the counts and log person-times in data containers
+    (``events_t_data``, ``events_c_data``, ``log_exposure_t``, ``log_exposure_c``) so that
+    one compiled model can be refitted to other data of the same size (simulation-based
+    calibration); the density is the same."""
     import pymc as pm
 
     priors = priors or PoissonNormalPriors()
     coords = {"study": list(data.study)}
     log_t = np.log(np.asarray(data.exposure_t, dtype=float))
     log_c = np.log(np.asarray(data.exposure_c, dtype=float))
+    events_t, events_c = data.events_t, data.events_c
     with pm.Model(coords=coords) as model:
+        if refittable:
+            log_t = pm.Data("log_exposure_t", log_t, dims="study")
+            log_c = pm.Data("log_exposure_c", log_c, dims="study")
+            events_t = pm.Data("events_t_data", events_t, dims="study")
+            events_c = pm.Data("events_c_data", events_c, dims="study")
         mu = priors.baseline.to_pymc("mu", dims="study")
         theta = priors.effect.to_pymc("theta")
         tau = priors.tau.to_pymc("tau")
@@ -77,7 +88,7 @@ def build_poisson_exposure(data: RateData,
         z_new = pm.Normal("z_new", 0.0, 1.0)
         pm.Deterministic("theta_new", theta + tau * z_new)
         pm.Poisson("events_t", mu=pm.math.exp(log_t + mu + 0.5 * theta_study),
-                   observed=data.events_t, dims="study")
+                   observed=events_t, dims="study")
         pm.Poisson("events_c", mu=pm.math.exp(log_c + mu - 0.5 * theta_study),
-                   observed=data.events_c, dims="study")
+                   observed=events_c, dims="study")
     return model

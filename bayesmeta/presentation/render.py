@@ -13,6 +13,8 @@ from typing import Any
 
 RENDERERS: dict[str, str] = {
     "bayesmeta.fit.binary/1": "bayesmeta.presentation.binary_text:render_binary",
+    "bayesmeta.fit.effects/1": "bayesmeta.presentation.effects_text:render_effects",
+    "bayesmeta.fit.rates/1": "bayesmeta.presentation.rates_text:render_rates",
 }
 
 

@@ -368,13 +368,13 @@ def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryM
         idata = xr.DataTree.from_dict({
             "posterior": xr.DataTree(tree["posterior"].to_dataset()),
             "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
-        result_type, priors_type = _types_of(str(attrs.get("bayesmeta_model", MODEL_NAME)))
+        model = str(attrs.get("bayesmeta_model", MODEL_NAME))
+        result_type, priors_type = _types_of(model)
         return result_type(
             data=data, priors=priors_type(**priors), settings=sampler, idata=idata,
             diagnostics=diagnostics, thresholds=tuple(float(c) for c in settings["thresholds"]),
             baseline=BaselineRisk(float(baseline["value"]), str(baseline["source"])),
-            model=str(attrs.get("bayesmeta_model", MODEL_NAME)),
-            label=str(attrs.get("bayesmeta_label", "")) or None,
+            model=model, label=str(attrs.get("bayesmeta_label", "")) or None,
             versions=dict(settings["versions"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"is not a complete bayesmeta binary fit ({type(exc).__name__}: "

@@ -18,7 +18,6 @@ default) or MCMC draws — and answers the same way in both cases:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -30,7 +29,6 @@ import xarray as xr
 
 from bayesmeta.data.effects import RATIO_NAMES, EffectsData
 from bayesmeta.errors import InputError
-from bayesmeta.files import write_with
 from bayesmeta.inference.diagnostics import Diagnostics
 from bayesmeta.inference.nnhm_exact import NNHMPosterior
 from bayesmeta.inference.sampling import SamplerSettings
@@ -78,6 +76,15 @@ class EffectsMetaResult:
     thresholds: tuple[float, ...] = ()
     model: str = MODEL_NAME
     timings: dict[str, float] = field(default_factory=dict)
+    #: How the data were named when fitted (the CLI's DATA argument); printed as "Data: ...".
+    label: str | None = None
+    #: Software versions that produced the fit (set when reloaded from a saved file;
+    #: None means the versions running now).
+    versions: dict[str, str] | None = None
+
+    @property
+    def schema(self) -> str:
+        return SCHEMA
 
     # -- quantities --------------------------------------------------------------------
     @property
@@ -242,33 +249,17 @@ class EffectsMetaResult:
             "sampler": None if self.settings is None else self.settings.to_dict(),
             "seed": None if self.settings is None else self.settings.seed,
             "thresholds": list(self.thresholds),
-            "versions": dict(software_versions()),
+            "versions": dict(self.versions) if self.versions else dict(software_versions()),
         }
 
     def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
-        """Save the data, settings and the posterior: the draws (MCMC) or, for the exact
-        method, the quadrature nodes of τ with their posterior weights and the conditional
-        means/variances of μ given τ (enough to rebuild every marginal)."""
-        d = self.data
-        data_ds = xr.Dataset({"yi": ("study", d.yi), "sei": ("study", d.sei)},
-                             coords={"study": list(d.study)})
-        if self.method == "mcmc":
-            assert self.idata is not None
-            tree = self.idata.copy()
-        else:
-            post = self._exact
-            nodes = post.tau.nodes
-            mhat, v, _ = post.model.conditionals(nodes)
-            grid = xr.Dataset({"weight": ("node", post.tau.weights),
-                               "mu_mean": ("node", mhat), "mu_var": ("node", v)},
-                              coords={"tau": ("node", nodes)})
-            tree = xr.DataTree.from_dict({"exact_tau_grid": xr.DataTree(grid)})
-        tree["observed_data"] = xr.DataTree(data_ds)
-        tree.attrs.update({"bayesmeta_schema": SCHEMA, "bayesmeta_model": self.model,
-                           "bayesmeta_method": self.method,
-                           "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
-                           "bayesmeta_data_source": d.source})
-        return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
+        """Save the data, priors, settings, versions and the posterior as NetCDF: the draws
+        (MCMC) or the exact posterior as computed — τ's quadrature panels, nodes and
+        weights and the normal mixtures of μ, θ_new and every θ_i
+        (:mod:`bayesmeta.results.effects_saved`). ``bayesmeta show`` reprints it."""
+        from bayesmeta.results.effects_saved import write_effects_netcdf
+
+        return write_effects_netcdf(self, path, force=force)
 
 
     # -- plots, influence, reports -----------------------------------------------------

@@ -15,6 +15,8 @@ from bayesmeta.errors import InputError
 
 LOADERS: dict[str, str] = {
     "bayesmeta.fit.binary/1": "bayesmeta.results.binary:load_binary_result",
+    "bayesmeta.fit.effects/1": "bayesmeta.results.effects_saved:load_effects_result",
+    "bayesmeta.fit.rates/1": "bayesmeta.results.rates:load_rates_result",
 }
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"

@@ -81,6 +81,14 @@ class RateMetaResult:
     baseline: BaselineRate | None = None
     model: str = MODEL_NAME
     timings: dict[str, float] = field(default_factory=dict)
+    #: How the data were named when fitted (the CLI's DATA argument); printed as "Data: ...".
+    label: str | None = None
+    #: Software versions that produced the fit (set when reloaded from a saved file).
+    versions: dict[str, str] | None = None
+
+    @property
+    def schema(self) -> str:
+        return SCHEMA
 
     #: The effect measure (plots, influence, report): the rate ratio, harm = RR above 1.
     effect_scale: ClassVar[EffectScale] = RATE_RATIO
@@ -189,7 +197,7 @@ class RateMetaResult:
             "seed": self.settings.seed,
             "thresholds": list(self.thresholds),
             "baseline_rate": self.baseline_rate.to_dict(),
-            "versions": software_versions(),
+            "versions": dict(self.versions) if self.versions else software_versions(),
         }
 
     # -- plots, influence, reports -----------------------------------------------------
@@ -244,23 +252,67 @@ class RateMetaResult:
                             name="events")
 
     def to_netcdf(self, path: str | Path, *, force: bool = False) -> Path:
-        """Save posterior, sampler statistics, the data and all settings as NetCDF."""
+        """Save the draws (``posterior``, ``sample_stats``), the data (``observed_data``:
+        events and person-time by study) and, as attributes, the priors, sampler settings
+        and seed, thresholds, baseline rate, versions, label and diagnostics (see
+        docs/json.md, "Saved fits"); :func:`load_rates_result` (``bayesmeta show``) reads
+        it back without refitting."""
+        from bayesmeta.results.saved import fit_attributes
+
         d = self.data
         data_ds = xr.Dataset(
             {name: ("study", getattr(d, name)) for name in ("events_t", "exposure_t",
                                                            "events_c", "exposure_c")},
             coords={"study": list(d.study)})
-        tree = self.idata.copy()
-        tree["observed_data"] = xr.DataTree(data_ds)
-        tree.attrs.update({
-            "bayesmeta_schema": SCHEMA,
-            "bayesmeta_model": self.model,
-            "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
-            "bayesmeta_data_source": d.source,
+        tree = xr.DataTree.from_dict({
+            "posterior": xr.DataTree(self.idata["posterior"].to_dataset()),
+            "sample_stats": xr.DataTree(self.idata["sample_stats"].to_dataset()),
+            "observed_data": xr.DataTree(data_ds),
         })
+        tree.attrs.update(fit_attributes(
+            schema=SCHEMA, model=self.model, method="mcmc", settings=self.settings_dict(),
+            priors=self.priors.as_dict(), seed=self.settings.seed, source=d.source,
+            label=self.label, column_map=d.column_map, extra=d.extra,
+            diagnostics=self.diagnostics.to_dict()))
         return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
 
 
 def _time(x: float) -> str:
     """Person-time for a table cell: whole numbers with thousands separators."""
     return f"{x:,.0f}" if float(x).is_integer() or x >= 100 else f"{x:,.1f}"
+def load_rates_result(tree: xr.DataTree, source: str = "saved file") -> RateMetaResult:
+    """Rebuild a :class:`RateMetaResult` from a tree written by ``to_netcdf``: the saved
+    draws, data, priors, settings, diagnostics and versions; nothing is refitted."""
+    from bayesmeta.results import saved
+
+    attrs = tree.attrs
+    try:
+        settings = saved.settings_from_attrs(attrs)
+        obs = tree["observed_data"]
+        data = RateData(
+            study=tuple(str(s) for s in obs["study"].values.tolist()),
+            events_t=np.asarray(obs["events_t"].values, dtype=np.int64),
+            exposure_t=np.asarray(obs["exposure_t"].values, dtype=float),
+            events_c=np.asarray(obs["events_c"].values, dtype=np.int64),
+            exposure_c=np.asarray(obs["exposure_c"].values, dtype=float),
+            extra=saved.extra_from_attrs(attrs),
+            source=str(attrs.get("bayesmeta_data_source", source)),
+            column_map=json.loads(attrs.get("bayesmeta_column_map", "{}")))
+        baseline = settings["baseline_rate"]
+        idata = xr.DataTree.from_dict({
+            "posterior": xr.DataTree(tree["posterior"].to_dataset()),
+            "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
+        return RateMetaResult(
+            data=data, priors=PoissonNormalPriors(**saved.priors_from_attrs(attrs)),
+            settings=saved.sampler_from_settings(settings), idata=idata,
+            diagnostics=saved.diagnostics_from_attrs(
+                attrs, idata=idata, var_names=["theta", "tau", "theta_study", "theta_new",
+                                                "mu"]),
+            thresholds=tuple(float(c) for c in settings["thresholds"]),
+            baseline=BaselineRate(float(baseline["value"]), str(baseline["source"])),
+            model=str(attrs.get("bayesmeta_model", MODEL_NAME)),
+            label=str(attrs.get("bayesmeta_label", "")) or None,
+            versions=saved.versions_from_settings(settings))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"is not a complete bayesmeta rate fit ({type(exc).__name__}: "
+                         f"{exc})", source=source) from None

@@ -39,6 +39,15 @@ CASES: dict[str, tuple[str, str]] = {
                         "binomial-normal model (rare events, 3-8 studies, arms of 10-100)"),
     "conjugate_normal": ("bayesmeta.validation.conjugate:conjugate_normal_case",
                          "known-answer check of the harness: normal mean, exact posterior"),
+    "nnhm_exact": ("bayesmeta.validation.nnhm:nnhm_exact_case",
+                   "normal-normal model by quadrature (exact CDF ranks; 3-8 log ORs)"),
+    "nnhm_mcmc": ("bayesmeta.validation.nnhm:nnhm_mcmc_case",
+                  "normal-normal model by NUTS (3-8 log ORs)"),
+    "poisson_normal": ("bayesmeta.validation.poisson_exposure:poisson_normal_case",
+                       "Poisson-normal model (3-8 studies, person-time per arm, low rates)"),
+    "conditional_hypergeometric": (
+        "bayesmeta.validation.conditional:conditional_case",
+        "conditional hypergeometric-normal model (3-8 studies, arms of 10-100)"),
 }
 
 #: Default number of rank values, L + 1: L = 99 thinned draws; 100 has the divisors
@@ -201,14 +210,16 @@ class SBCResult:
 
     def to_dict(self) -> dict[str, Any]:
         divergent = [o.divergences for o in self.outcomes]
+        ess = np.array([o.min_ess for o in self.outcomes], dtype=float)
+        has_ess = bool(np.isfinite(ess).any())  # exact fits have no draws, hence no ESS
         return {
             "case": self.case, "options": {k: _jsonable(v) for k, v in self.options.items()},
             "n_sims": self.n_sims, "n_ranks": self.n_ranks, "seed": self.seed,
             "alpha": self.alpha, "threshold": self.threshold, "passed": self.passed,
             "uniformity": {p: u.to_dict() for p, u in self.uniformity().items()},
             "sims_with_divergences": int(np.sum(np.array(divergent) > 0)),
-            "min_ess_bulk": float(np.nanmin([o.min_ess for o in self.outcomes])),
-            "median_ess_bulk": float(np.nanmedian([o.min_ess for o in self.outcomes])),
+            "min_ess_bulk": float(np.nanmin(ess)) if has_ess else None,
+            "median_ess_bulk": float(np.nanmedian(ess)) if has_ess else None,
             "workers": self.workers, "seconds": self.seconds,
             "ranks": {p: self.ranks(p).tolist() for p in self.parameters},
         }
