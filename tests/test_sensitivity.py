@@ -156,14 +156,6 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-@pytest.mark.parametrize("model", ["effects", "continuous"])
-def test_effect_size_models_are_refused_with_one_line(model):
-    result = run("sensitivity", "crins2014_ar", "--model", model)
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "--model" in lines[0] and "normal–normal" in lines[0]
-
-
 @pytest.mark.mcmc
 def test_cli_writes_json_csv_plot_and_refuses_overwrite(tmp_path):
     js, cs, png = tmp_path / "s.json", tmp_path / "s.csv", tmp_path / "s.png"
