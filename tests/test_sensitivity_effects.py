@@ -119,6 +119,12 @@ def test_verdict_and_json(crins_sweep, smd_sweep):
     assert verdicts[0.5]["p_or_gt"] == {n: table.loc[n, "p_or_gt_0.5"] for n in table.index}
     text = crins_sweep.verdict_text()
     assert text[0].startswith("OR threshold 1:") and text[1].startswith("OR threshold 0.5:")
+    from bayesmeta.presentation.effects_sensitivity_text import render_effects_sensitivity
+
+    again = bm.sensitivity("crins2014_ar", model="effects", cc=0.5, thresholds=[1, 0.5])
+    header = next(line for line in render_effects_sensitivity(again).splitlines()
+                  if line.strip().startswith("prior "))
+    assert header.count("P(OR>1)") == 1 and header.count("P(OR>0.5)") == 1, header
     smd = smd_sweep.to_dict()
     assert set(smd["rows"][0]["probabilities"]) == {"mu_gt_0", "theta_new_gt_0", "mu_gt",
                                                      "theta_new_gt"}

@@ -50,7 +50,7 @@ def render_effects_sensitivity(res: EffectsSensitivityResult, *,
     n_draws = res.n_draws
     header = ["prior", "changed from the reference", f"{sym} median (95% CrI)",
               "new study 95%", "tau median", f"P({sym}>{null:g})", "P(θnew>0)",
-              *[f"P({sym}>{c:g})" for c in res.thresholds], "method"]
+              *[f"P({sym}>{c:g})" for c in res.extra_thresholds], "method"]
     rows = []
     for r in res.rows:
         changed = [f"{slot} {p.spec}" for slot, p in r.priors.as_dict().items()
@@ -62,9 +62,9 @@ def render_effects_sensitivity(res: EffectsSensitivityResult, *,
                      fmt(r.summary("tau")["median"], 2),
                      prob_text(r.prob(null), n_draws),
                      prob_text(r.prob(null, predictive=True), n_draws),
-                     *[prob_text(r.prob(c), n_draws) for c in res.thresholds],
+                     *[prob_text(r.prob(c), n_draws) for c in res.extra_thresholds],
                      r.diagnostics_text()])
-    lines.append(table(rows, header=header, align="llrrr" + "rr" + "r" * len(res.thresholds)
+    lines.append(table(rows, header=header, align="llrrr" + "rr" + "r" * len(res.extra_thresholds)
                        + "l"))
     lines += ["", "Verdict"]
     lines += [f"  {sentence}" for sentence in res.verdict_text()]

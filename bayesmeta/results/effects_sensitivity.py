@@ -171,6 +171,11 @@ class EffectsSensitivityResult:
         return tuple(dict.fromkeys((self.scale.null, *self.thresholds)))
 
     @property
+    def extra_thresholds(self) -> tuple[float, ...]:
+        """The thresholds asked for other than no effect (own columns of the table)."""
+        return tuple(c for c in dict.fromkeys(self.thresholds) if c != self.scale.null)
+
+    @property
     def display(self) -> tuple[str, str]:
         """The pooled and new-study quantities on the displayed scale (``or``, ``or_new``)."""
         return display_names(self.data.measure)
@@ -199,7 +204,7 @@ class EffectsSensitivityResult:
                 f"p_{pooled}_gt_{null:g}": r.prob(null),
                 "p_theta_new_gt_0": r.prob(null, predictive=True),
             }
-            for c in self.thresholds:
+            for c in self.extra_thresholds:
                 rec[f"p_{pooled}_gt_{c:g}"] = r.prob(c)
             rec["method"] = r.method
             rec["diagnostics"] = r.diagnostics_text()
