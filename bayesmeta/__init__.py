@@ -68,9 +68,12 @@ _LAZY = {
     "LongitudinalData": "bayesmeta.data.longitudinal",
     "LongitudinalMetaResult": "bayesmeta.results.longitudinal",
     "sensitivity": "bayesmeta.api",
+    "tau_scale_curve": "bayesmeta.api",
     "reweight": "bayesmeta.api",
     "load_priors": "bayesmeta.api",
     "SensitivityResult": "bayesmeta.results.sensitivity",
+    "EffectsSensitivityResult": "bayesmeta.results.effects_sensitivity",
+    "TauScaleCurve": "bayesmeta.results.tau_scale_curve",
 }
 
 __all__ = ["BayesmetaError", "InputError", "__version__", *_LAZY]

@@ -24,6 +24,8 @@ Effect sizes (normal–normal model, exact by default):
 >>> bm.reweight(res, tau_prior="halfnormal:0.25")           # PSIS, or a refit if unreliable
 >>> sens = bm.sensitivity("crins2014_ar", priors="sensitivity_rare_events", thresholds=[1.5])
 >>> sens.table(); sens.verdict_text(); sens.results["HC(0.5)"]
+>>> bm.sensitivity("crins2014_ar", model="effects", cc=0.5)  # exact NNHM, log-ratio prior set
+>>> bm.tau_scale_curve("crins2014_ar", "halfnormal:0.1:2", cc=0.5).verdict_text()
 """
 
 from __future__ import annotations
@@ -1062,11 +1064,11 @@ def reweight(result: BinaryMetaResult, *, priors: BinomialNormalPriors | None = 
 
 
 def sensitivity(
-    data: DataLike,
+    data: DataLike | EffectsLike,
     *,
-    priors: PriorsLike = "sensitivity_rare_events",
+    priors: PriorsLike | None = None,
     model: str = "binary",
-    method: str = "refit",
+    method: str | None = None,
     thresholds: Iterable[float] = (),
     sampler: str = "auto",
     chains: int = 4,
@@ -1078,7 +1080,12 @@ def sensitivity(
     subgroup: str | None = None,
     progress: Progress | None = None,
     read_options: Mapping[str, object] | None = None,
-) -> SensitivityResult:
+    measure: str | None = None,
+    outcome_type: str | None = None,
+    cc: float | None = None,
+    cc_to: str = "only0",
+    drop_double_zero: bool = True,
+) -> Any:
     """Fit the meta-analysis under every prior configuration of a prior set.
 
     The model is compiled once; each configuration's priors enter it as data, so each row
@@ -1087,20 +1094,32 @@ def sensitivity(
     reliable (:func:`reweight`) and refits the rest. Returns a :class:`SensitivityResult`
     (table, verdict, each configuration's result).
 
+    With ``model="effects"`` or ``"continuous"`` the normal–normal model is fitted instead
+    (:mod:`bayesmeta.nnhm_sweeps`): exactly by default (milliseconds per prior), each row
+    being ``fit_effects`` with that prior; the result is an
+    :class:`~bayesmeta.results.effects_sensitivity.EffectsSensitivityResult`.
+
     Parameters
     ----------
     data
-        As for :func:`fit_binary`.
+        As for :func:`fit_binary` (``model="binary"``), :func:`fit_effects` or
+        :func:`fit_continuous`.
     priors
         A prior set: TOML path or bundled name (``sensitivity_rare_events``,
-        ``sensitivity_tau``), a :class:`PriorSet`, or ``{"name": {"tau": "...", ...}}``.
+        ``sensitivity_tau``; for effects ``sensitivity_log_ratio``, ``sensitivity_smd``), a
+        :class:`PriorSet`, or ``{"name": {"tau": "...", ...}}``. Default: binary
+        ``sensitivity_rare_events``; effects the set of their measure (log ratios, SMD).
     model
-        ``"binary"`` (binomial–normal). ``"effects"`` and ``"continuous"`` are refused
-        until the normal–normal model is available.
+        ``"binary"`` (binomial–normal), ``"effects"`` or ``"continuous"`` (normal–normal).
     method
-        ``"refit"`` (every configuration by MCMC) or ``"reweight"``.
+        binary: ``"refit"`` (every configuration by MCMC, the default) or ``"reweight"``;
+        effects/continuous: ``"exact"`` (the default) or ``"mcmc"``.
     thresholds
-        OR thresholds c of the verdict, besides c = 1.
+        Thresholds c of the verdict besides no effect, on the displayed scale: ORs (RRs,
+        HRs) for binary data and log-ratio effects, else the measure's own scale.
+    measure, outcome_type, cc, cc_to, drop_double_zero
+        Effects/continuous only: how the effects are read, as in :func:`fit_effects` and
+        :func:`fit_continuous`.
     """
     if model not in SENSITIVITY_MODELS:
         raise InputError(f"unknown model '{model}'; choose one of "
@@ -1109,11 +1128,24 @@ def sensitivity(
     if entry is None:
         raise InputError(_NOT_YET.format(model=model), source="--model")
     model_name, runner = entry
-    if method not in ("refit", "reweight"):
-        raise InputError(f"must be refit or reweight (got '{method}')", source="--method")
-    prior_set = load_priors(priors, model=model_name)
     settings = SamplerSettings(sampler=sampler, chains=chains, draws=draws, tune=tune,
                                seed=seed, target_accept=target_accept, cores=cores)
+    if model_name == "nnhm":
+        return runner(data, priors, model=model, method=method, thresholds=thresholds,
+                      settings=settings, progress=progress, subgroup=subgroup,
+                      read_options=read_options, measure=measure, outcome_type=outcome_type,
+                      cc=cc, cc_to=cc_to, drop_double_zero=drop_double_zero)
+    method = method or "refit"
+    if method not in ("refit", "reweight"):
+        raise InputError(f"must be refit or reweight for --model binary (got '{method}'; "
+                         "exact/mcmc are for --model effects|continuous)", source="--method")
+    for option, value in (("--measure", measure), ("--outcome-type", outcome_type),
+                          ("--cc", cc)):
+        if value is not None:
+            raise InputError("is for --model effects|continuous (the binomial-normal model "
+                             "needs no continuity correction)", source=option)
+    prior_set = load_priors("sensitivity_rare_events" if priors is None else priors,
+                            model=model_name)
     cuts = tuple(float(c) for c in thresholds)
     for c in cuts:
         if not (c > 0 and c < float("inf")):
@@ -1223,12 +1255,31 @@ class _RowProgress:
         self.outer.finished(f"{self.label}: {sampled}")
 
 
+def _sensitivity_nnhm(*args: Any, **kwargs: Any) -> Any:
+    """``sensitivity(..., model="effects"|"continuous")``: the normal–normal model's sweep
+    (:func:`bayesmeta.nnhm_sweeps.sensitivity_nnhm`; imported on use)."""
+    from bayesmeta.nnhm_sweeps import sensitivity_nnhm
+
+    return sensitivity_nnhm(*args, **kwargs)
+
+
 #: ``sensitivity(model=...)``: the model name prior sets are checked against, and the
-#: function running the sweep. None = announced but not in this version: ``effects`` and
-#: ``continuous`` plug in here with the exact normal–normal model (a runner with
-#: ``_sensitivity_binary``'s signature returning its own result object).
+#: function running the sweep. None = announced but not in this version. The binomial–normal
+#: runner gets the loaded prior set; the normal–normal one (``nnhm``) gets the ``priors``
+#: argument and the reading options, since its default set depends on the data's measure.
 SENSITIVITY_MODELS: dict[str, tuple[str, Callable[..., Any]] | None] = {
     "binary": ("binomial_normal", _sensitivity_binary),
-    "effects": None,
-    "continuous": None,
+    "effects": ("nnhm", _sensitivity_nnhm),
+    "continuous": ("nnhm", _sensitivity_nnhm),
 }
+
+
+def tau_scale_curve(data: EffectsLike | ContinuousLike, curve: str = "halfnormal:0.1:2",
+                    **options: Any):
+    """P(harm) and the pooled effect along the scale of a τ prior family, by exact fits on
+    a fine grid: ``bm.tau_scale_curve("eight_schools", "halfcauchy:1:50")``. See
+    :func:`bayesmeta.nnhm_sweeps.tau_scale_curve` for the options (``model``, ``points``,
+    ``mu_prior``, ``thresholds``, ``measure``, ``cc``, ...)."""
+    from bayesmeta.nnhm_sweeps import tau_scale_curve as run_curve
+
+    return run_curve(data, curve, **options)

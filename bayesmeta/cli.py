@@ -693,17 +693,42 @@ PLOT_FORMATS = ("png", "pdf", "svg")
 @click.argument("data")
 @click.option("--model", "model_kind", type=click.Choice(["binary", "effects", "continuous"]),
               default="binary", show_default=True,
-              help="binary: binomial-normal model of two-arm counts (effects/continuous: "
-                   "not available yet).")
-@click.option("--priors", "prior_set", default="sensitivity_rare_events", show_default=True,
-              help="Prior set: a TOML file or a bundled name (sensitivity_rare_events, "
-                   "sensitivity_tau).")
-@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="OR",
-              help="Decision threshold on the OR besides 1 (repeatable), e.g. --threshold 1.5.")
-@click.option("--method", type=click.Choice(["refit", "reweight"]), default="refit",
-              show_default=True,
-              help="refit: MCMC under every prior; reweight: reweight the reference fit where "
-                   "Pareto k̂ allows, refit the rest.")
+              help="binary: binomial-normal model of two-arm counts; effects / continuous: "
+                   "normal-normal model of effect estimates / arm-level means (as `fit "
+                   "effects` / `fit continuous`; exact by default).")
+@click.option("--priors", "prior_set", default=None,
+              help="Prior set: a TOML file or a bundled name [default: binary "
+                   "sensitivity_rare_events (or sensitivity_tau); effects by measure: "
+                   "sensitivity_log_ratio for logOR/RR/HR, sensitivity_smd for SMD].")
+@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
+              help="Decision threshold besides no effect (repeatable): an OR (RR, HR) for "
+                   "binary data and log-ratio effects, e.g. --threshold 1.5; otherwise on the "
+                   "measure's scale, e.g. an SMD of 0.2.")
+@click.option("--method", type=click.Choice(["refit", "reweight", "exact", "mcmc"]),
+              default=None,
+              help="binary: refit [default] (MCMC under every prior) or reweight (reweight "
+                   "the reference fit where Pareto k̂ allows, refit the rest); effects/"
+                   "continuous: exact [default] (quadrature, milliseconds) or mcmc.")
+@click.option("--tau-scale-curve", "tau_curve", metavar="FAMILY:FROM:TO",
+              help="Effects/continuous: instead of a prior set, sweep the scale of one tau "
+                   "prior family over a fine grid with exact fits and report P(harm) and the "
+                   "pooled estimate as a curve, e.g. halfnormal:0.1:2 (also halfcauchy, "
+                   "halft:NU, exponential (mean), uniform (upper bound)).")
+@click.option("--grid", "grid_points", type=int, default=100, show_default=True,
+              help="Points of the --tau-scale-curve grid (log-spaced).")
+@click.option("--mu-prior", "mu_prior",
+              help="With --tau-scale-curve: prior of the pooled effect mu [default: the "
+                   "measure's, e.g. normal:0:4 for log ratios].")
+@click.option("--measure", help="Effects: logOR, logRR, logHR, RD, MD, SMD or generic (as "
+                                "`fit effects`); continuous: MD or SMD (required).")
+@click.option("--outcome-type", type=click.Choice(["final", "change"]),
+              help="Continuous: means are final values or changes from baseline.")
+@click.option("--cc", type=float, help="Effects from two-arm counts: continuity correction "
+                                       "(e.g. 0.5); none unless given, and reported.")
+@click.option("--cc-to", type=click.Choice(["only0", "all", "if0all"]), default="only0",
+              show_default=True, help="Which tables get --cc (metafor's rules).")
+@click.option("--keep-double-zero", is_flag=True,
+              help="Effects from two-arm counts: keep double-zero studies (needs --cc).")
 @click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
               show_default=True, help="One row per study (wide) or per arm (long).")
 @click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
@@ -720,13 +745,18 @@ PLOT_FORMATS = ("png", "pdf", "svg")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table (a row per prior) as CSV.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Plot the pooled OR and P(harm) across priors (.png, .pdf or .svg).")
+              help="Plot the pooled effect and P(harm) across priors, or the curve (.png, "
+                   ".pdf or .svg).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
 @click.option("--strict", is_flag=True,
               help="Exit with status 3 when any fit's sampler diagnostics fail.")
-def sensitivity_cmd(data: str, model_kind: str, prior_set: str, thresholds: tuple[float, ...],
-                    method: str, layout: str, columns: tuple[str, ...], treatment: str | None,
+def sensitivity_cmd(data: str, model_kind: str, prior_set: str | None,
+                    thresholds: tuple[float, ...], method: str | None, tau_curve: str | None,
+                    grid_points: int, mu_prior: str | None, measure: str | None,
+                    outcome_type: str | None, cc: float | None, cc_to: str,
+                    keep_double_zero: bool, layout: str, columns: tuple[str, ...],
+                    treatment: str | None,
                     control: str | None, sep: str, encoding: str, subgroup: str | None,
                     subgroup_column: str, sampler: str, chains: int, draws: int, tune: int,
                     seed: int, target_accept: float, cores: int | None,
@@ -738,6 +768,10 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str, thresholds: tupl
     diagnostics, power-scaling) and a verdict: whether each OR threshold is crossed under
     any prior and which prior moves it most. The model is compiled once; priors enter as
     data, so each row equals `fit binary` with that prior and seed.
+
+    --model effects|continuous does the same with the normal-normal model, exactly (each
+    row equals `fit effects` with that prior); --tau-scale-curve halfnormal:0.1:2 sweeps
+    the tau prior's scale instead and reports P(harm) as a curve.
     """
     from bayesmeta import api
     from bayesmeta.errors import InputError
@@ -751,8 +785,25 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str, thresholds: tupl
     read_options = {"layout": layout, "columns": _parse_columns(columns),
                     "treatment": treatment, "control": control, "sep": sep,
                     "encoding": encoding}
-    if model_kind != "binary":  # refused before any data is read, with one line
-        api.sensitivity(data, model=model_kind, priors=prior_set)
+    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    if tau_curve is not None or model_kind != "binary":
+        _sensitivity_nnhm_cmd(
+            data, model_kind=model_kind, prior_set=prior_set, thresholds=thresholds,
+            method=method, tau_curve=tau_curve, grid_points=grid_points, mu_prior=mu_prior,
+            measure=measure, outcome_type=outcome_type, cc=cc, cc_to=cc_to,
+            keep_double_zero=keep_double_zero, subgroup=subgroup,
+            subgroup_column=subgroup_column, read_options=read_options,
+            sampler_settings={"sampler": sampler, "chains": chains, "draws": draws,
+                              "tune": tune, "seed": seed, "target_accept": target_accept,
+                              "cores": cores},
+            json_path=json_path, csv_path=csv_path, plot_path=plot_path, force=force,
+            quiet=quiet, strict=strict, label=label)
+        return
+    for option, value in (("--measure", measure), ("--outcome-type", outcome_type),
+                          ("--cc", cc), ("--mu-prior", mu_prior)):
+        if value is not None:
+            raise InputError("is for --model effects|continuous (the binomial-normal model "
+                             "takes two-arm counts as they are)", source=option)
     binary = api.load_binary(data, subgroup=subgroup, subgroup_column=subgroup_column,
                              **read_options)
     res = api.sensitivity(
@@ -760,7 +811,6 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str, thresholds: tupl
         sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
         target_accept=target_accept, cores=cores,
         progress=TerminalProgress(enabled=not quiet))
-    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
     click.echo(render_sensitivity(res, label=label))
     if json_path:
         from bayesmeta.presentation.outputs import write_json
@@ -781,6 +831,77 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str, thresholds: tupl
     if bad:
         click.secho(f"WARNING: sampler problems under {', '.join(bad)} — see the table.",
                     fg="red", err=True)
+        if strict:
+            raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
+
+
+def _sensitivity_nnhm_cmd(data: str, *, model_kind: str, prior_set: str | None,
+                          thresholds: tuple[float, ...], method: str | None,
+                          tau_curve: str | None, grid_points: int, mu_prior: str | None,
+                          measure: str | None, outcome_type: str | None, cc: float | None,
+                          cc_to: str, keep_double_zero: bool, subgroup: str | None,
+                          subgroup_column: str, read_options: dict[str, Any],
+                          sampler_settings: dict[str, Any], json_path: Path | None,
+                          csv_path: Path | None, plot_path: Path | None, force: bool,
+                          quiet: bool, strict: bool, label: str) -> None:
+    """``sensitivity --model effects|continuous`` and ``--tau-scale-curve``."""
+    from bayesmeta import api
+    from bayesmeta.errors import InputError
+    from bayesmeta.nnhm_sweeps import load_nnhm_effects
+    from bayesmeta.presentation.outputs import write_csv, write_json
+    from bayesmeta.presentation.progress import TerminalProgress
+
+    if tau_curve is not None:  # refused before any data is read, with one line
+        if model_kind == "binary":
+            raise InputError("the curve needs the exact normal-normal model: add --model "
+                             "effects (two-arm counts: with --cc 0.5) or --model continuous",
+                             source="--tau-scale-curve")
+        if method not in (None, "exact"):
+            raise InputError("the curve is computed by the exact method only",
+                             source="--method")
+        if prior_set is not None:
+            raise InputError("give a prior set or a curve, not both", source="--priors")
+    elif mu_prior is not None:
+        raise InputError("is for --tau-scale-curve (a prior set names its own mu priors)",
+                         source="--mu-prior")
+    progress = TerminalProgress(enabled=not quiet)
+    effects = load_nnhm_effects(data, model=model_kind, measure=measure,
+                                outcome_type=outcome_type, subgroup=subgroup,
+                                subgroup_column=subgroup_column, cc=cc, cc_to=cc_to,
+                                drop_double_zero=not keep_double_zero,
+                                read_options=read_options)
+    if tau_curve is not None:
+        from bayesmeta.presentation.effects_sensitivity_text import render_tau_scale_curve
+        from bayesmeta.presentation.sensitivity_plot import plot_tau_scale_curve
+
+        curve = api.tau_scale_curve(effects, tau_curve, points=grid_points, mu_prior=mu_prior,
+                                    thresholds=thresholds, progress=progress)
+        click.echo(render_tau_scale_curve(curve, label=label))
+        outputs = [(json_path, lambda p: write_json(curve.to_dict(), p, force=force)),
+                   (csv_path, lambda p: write_csv(curve.table(), p, force=force)),
+                   (plot_path, lambda p: plot_tau_scale_curve(curve, p, force=force,
+                                                              label=label))]
+        bad: list[str] = []
+    else:
+        from bayesmeta.presentation.effects_sensitivity_text import (
+            render_effects_sensitivity,
+        )
+        from bayesmeta.presentation.sensitivity_plot import plot_sensitivity
+
+        res = api.sensitivity(effects, model="effects", priors=prior_set, method=method,
+                              thresholds=thresholds, progress=progress, **sampler_settings)
+        click.echo(render_effects_sensitivity(res, label=label))
+        outputs = [(json_path, lambda p: write_json(res.to_dict(), p, force=force)),
+                   (csv_path, lambda p: write_csv(res.table(), p, force=force)),
+                   (plot_path, lambda p: plot_sensitivity(res, p, force=force, label=label))]
+        bad = [r.name for r in res.rows if not r.diagnostics_ok]
+    for path, write in outputs:
+        if path:
+            write(path)
+            click.echo(f"Wrote {path}")
+    if bad:
+        click.secho(f"WARNING: {'sampler' if method == 'mcmc' else 'quadrature'} problems "
+                    f"under {', '.join(bad)} — see the table.", fg="red", err=True)
         if strict:
             raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
 

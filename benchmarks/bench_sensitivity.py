@@ -14,8 +14,20 @@ Then, in one process and after compiling, how to run the 10 configurations:
               the previous one — what `sensitivity` does
   parallel    two configurations sample at once, one core each (2 cores here)
 
+Effect sizes (the exact normal–normal model; whole process, same alternation):
+  one exact fit   `bayesmeta fit effects crins2014_ar --cc 0.5 --json`
+  prior sweep     `bayesmeta sensitivity crins2014_ar --model effects --cc 0.5 --json`
+                  (sensitivity_log_ratio: 12 configurations)
+  SMD sweep       `bayesmeta sensitivity normand1999_arms --model continuous --measure SMD`
+                  (sensitivity_smd: 10 configurations)
+  τ-scale curve   `... --model effects --cc 0.5 --tau-scale-curve halfnormal:0.05:3 --json`
+                  (101 exact fits and the crossings' root finding)
+and in one process (imports done): the sweep with its table and JSON document, and the
+curve per grid point. Most of a whole-process run is Python importing numpy/scipy/pandas.
+
 Run: .venv/bin/python benchmarks/bench_sensitivity.py [--repeats 3] [--skip-modes]
-Writes benchmarks/results/bench_sensitivity.json.
+     [--skip-binary] [--skip-effects]
+Writes benchmarks/results/bench_sensitivity.json (--skip-binary keeps its binary figures).
 """
 
 from __future__ import annotations
@@ -35,6 +47,15 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "bayesmeta"
 FIT = ["fit", "binary", "crins2014_ar"]
 SWEEP = ["sensitivity", "crins2014_ar", "--priors", "sensitivity_rare_events"]
+EFFECT_CASES = {
+    "one exact fit (fit effects)": ["fit", "effects", "crins2014_ar", "--cc", "0.5"],
+    "12-prior exact sweep (log OR)": ["sensitivity", "crins2014_ar", "--model", "effects",
+                                      "--cc", "0.5"],
+    "10-prior exact sweep (SMD)": ["sensitivity", "normand1999_arms", "--model", "continuous",
+                                   "--measure", "SMD", "--col", "study=source"],
+    "tau-scale curve, 101 points": ["sensitivity", "crins2014_ar", "--model", "effects",
+                                    "--cc", "0.5", "--tau-scale-curve", "halfnormal:0.05:3"],
+}
 
 
 def run(args: list[str]) -> tuple[float, float]:
@@ -108,11 +129,70 @@ def sweep_modes(repeats: int) -> dict[str, float]:
     return out
 
 
+def effects_in_process(repeats: int) -> dict[str, float]:
+    """Median seconds inside one process: the exact sweep (fits, table and JSON document)
+    and the τ-scale curve (per grid point, crossings included)."""
+    import bayesmeta as bm
+
+    data = bm.load_effects("crins2014_ar", cc=0.5)
+    bm.sensitivity(data, model="effects").to_dict()  # warm-up: first-use imports
+    sweep, curve = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        res = bm.sensitivity(data, model="effects", thresholds=[0.5])
+        res.table()
+        res.to_dict()
+        sweep.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        c = bm.tau_scale_curve(data, "halfnormal:0.05:3", thresholds=[0.5])
+        curve.append((time.perf_counter() - t0) / len(c.grid))
+    return {"sweep_s": statistics.median(sweep), "configurations": len(res.rows),
+            "curve_per_point_s": statistics.median(curve)}
+
+
+def effects_benchmark(repeats: int) -> dict:
+    """Whole-process runs of the effect-size cases (alternating), then in-process figures."""
+    for args in EFFECT_CASES.values():
+        run(args)
+    walls: dict[str, list[tuple[float, float]]] = {name: [] for name in EFFECT_CASES}
+    for _ in range(repeats):
+        for name, args in EFFECT_CASES.items():
+            walls[name].append(run(args))
+    load = os.getloadavg()[0]
+    print(f"\nEffect sizes, exact normal-normal model, whole process, median of {repeats} "
+          f"(load average {load:.1f} on {os.cpu_count()} cores)")
+    print(f"{'case':<34}{'wall s':>8}{'cpu s':>8}")
+    out: dict = {"load_average": load, "repeats": repeats, "whole_process": {}}
+    for name, runs in walls.items():
+        wall = statistics.median(w for w, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
+        print(f"{name:<34}{wall:>8.2f}{cpu:>8.2f}")
+        out["whole_process"][name] = {"wall_s": [w for w, _ in runs],
+                                      "cpu_s": [c for _, c in runs]}
+    inside = effects_in_process(repeats)
+    print(f"in one process: {inside['configurations']}-prior sweep with table and JSON "
+          f"{inside['sweep_s'] * 1e3:.0f} ms; curve {inside['curve_per_point_s'] * 1e3:.1f} "
+          "ms per point")
+    out["in_process"] = inside
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-modes", action="store_true")
+    parser.add_argument("--skip-binary", action="store_true",
+                        help="Only the effect-size cases (keeps the saved binary figures).")
+    parser.add_argument("--skip-effects", action="store_true")
     opts = parser.parse_args()
+    out = ROOT / "benchmarks" / "results" / "bench_sensitivity.json"
+    if opts.skip_binary:
+        result = json.loads(out.read_text()) if out.exists() else {}
+        if not opts.skip_effects:
+            result["effects"] = effects_benchmark(opts.repeats)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nWrote {out.relative_to(ROOT)}")
+        return
     run(FIT)  # make sure the compiled model is in PyTensor's cache
     run(SWEEP)
     fits, sweeps = [], []
@@ -143,7 +223,8 @@ def main() -> None:
             print(f"  {name:<12}{modes[name]:>8.2f}")
         print(f"  same draws in all three: {bool(modes['same_draws'])}")
         result["modes"] = modes
-    out = ROOT / "benchmarks" / "results" / "bench_sensitivity.json"
+    if not opts.skip_effects:
+        result["effects"] = effects_benchmark(opts.repeats)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nWrote {out.relative_to(ROOT)}")
 

@@ -16,6 +16,7 @@ LAYERS = {
     "results": 4,
     "validation": 4,
     "api": 5, "comparison": 5,
+    "nnhm_sweeps": 5,
     "presentation": 6,
     "cli": 7,
 }

@@ -24,6 +24,12 @@ a configuration changes some priors and inherits the rest from ``[defaults]``::
 Bundled sets live in ``models/`` next to the model files and are chosen by name
 (``--priors sensitivity_rare_events``); any other file by path. Every problem is an
 :class:`~bayesmeta.errors.InputError` naming the file and the key.
+
+A set for the normal–normal model (``model = "nnhm"``, slots ``mu`` and ``tau``) may say
+which effect measures its priors are written for (``measures = ["logOR", "logRR"]``): a
+between-study SD means something else on another scale, so the sweep refuses other data.
+Slots a configuration leaves out come from ``[defaults]``, then from the model's defaults
+(for the NNHM: the measure's defaults, passed in as ``defaults=``).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from bayesmeta.errors import InputError
 from bayesmeta.models.spec_files import MODEL_PRIOR_SLOTS, bundled_model_files
 from bayesmeta.priors import Prior, parse_prior
 
-TOP_KEYS = {"model", "title", "reference", "defaults", "configuration"}
+TOP_KEYS = {"model", "title", "reference", "defaults", "configuration", "measures"}
 CONFIG_META_KEYS = {"name", "source", "note"}
 
 
@@ -64,6 +70,7 @@ class PriorSet:
     configurations: tuple[PriorConfiguration, ...]
     reference: str
     path: Path | None = None
+    measures: tuple[str, ...] = ()  # effect measures the priors are written for (NNHM)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.configurations]
@@ -106,8 +113,8 @@ def bundled_prior_sets() -> dict[str, Path]:
     return out
 
 
-def load_prior_set(name_or_path: str | Path, *, model: str,
-                   option: str = "--priors") -> PriorSet:
+def load_prior_set(name_or_path: str | Path, *, model: str, option: str = "--priors",
+                   defaults: Mapping[str, Prior] | None = None) -> PriorSet:
     """Read a prior set for ``model`` by bundled name or path (see the module docstring)."""
     path = Path(name_or_path)
     if not path.exists():
@@ -124,12 +131,16 @@ def load_prior_set(name_or_path: str | Path, *, model: str,
         raise InputError(f"is not valid TOML ({exc})", source=path) from None
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", source=path) from None
-    return prior_set_from_dict(raw, model=model, source=path)
+    return prior_set_from_dict(raw, model=model, source=path, defaults=defaults)
 
 
 def prior_set_from_dict(raw: Mapping[str, Any], *, model: str,
-                        source: str | Path | None = None) -> PriorSet:
-    """Build a :class:`PriorSet` from the parsed TOML (or an equivalent dict)."""
+                        source: str | Path | None = None,
+                        defaults: Mapping[str, Prior] | None = None) -> PriorSet:
+    """Build a :class:`PriorSet` from the parsed TOML (or an equivalent dict).
+
+    ``defaults``: priors for slots that neither a configuration nor ``[defaults]`` gives
+    (default: the model's own defaults, see :func:`_model_defaults`)."""
     where = str(source) if source is not None else "prior set"
     unknown = set(raw) - TOP_KEYS
     if unknown:
@@ -145,7 +156,9 @@ def prior_set_from_dict(raw: Mapping[str, Any], *, model: str,
     defaults_raw = raw.get("defaults", {})
     if not isinstance(defaults_raw, Mapping):
         raise InputError("[defaults] must be a table of name = \"spec\" lines", source=where)
-    defaults = _priors(defaults_raw, slots, f"{where} [defaults]", allow_meta=False)
+    file_defaults = _priors(defaults_raw, slots, f"{where} [defaults]", allow_meta=False)
+    base = dict(_model_defaults(model) if defaults is None else defaults)
+    measures = _measures(raw.get("measures", []), where)
     configs_raw = raw.get("configuration")
     if not isinstance(configs_raw, list) or not configs_raw:
         raise InputError("needs [[configuration]] tables, one per prior configuration",
@@ -165,9 +178,9 @@ def prior_set_from_dict(raw: Mapping[str, Any], *, model: str,
             raise InputError("the name is used twice", source=place)
         seen.add(name)
         own = _priors(entry, slots, place, allow_meta=True)
-        missing = [s for s in slots if s not in own and s not in defaults]
-        priors = {**_model_defaults(model), **defaults, **own}
-        if missing and not _model_defaults(model):
+        priors = {**base, **file_defaults, **own}
+        missing = [s for s in slots if s not in priors]
+        if missing:
             raise InputError(f"no prior for {', '.join(missing)} (give it here or in "
                              "[defaults])", source=place)
         source_text = entry.get("source", "")
@@ -179,7 +192,25 @@ def prior_set_from_dict(raw: Mapping[str, Any], *, model: str,
         raise InputError("key 'reference' must be a configuration name", source=where)
     return PriorSet(model=model, title=str(raw.get("title", "")),
                     configurations=tuple(configurations), reference=reference,
-                    path=Path(source) if source is not None else None)
+                    path=Path(source) if source is not None else None, measures=measures)
+
+
+def _measures(value: Any, where: str) -> tuple[str, ...]:
+    """The ``measures`` key: effect measures (logOR, SMD, ...) the set is written for."""
+    from bayesmeta.data.effects import parse_measure
+
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("key 'measures' must be a list of effect measures such as "
+                         "[\"logOR\", \"logRR\"]", source=where)
+    out = []
+    for v in value:
+        try:
+            out.append(parse_measure(v))
+        except InputError as exc:
+            raise InputError(f"key 'measures': {exc.reason}", source=where) from None
+    return tuple(out)
 
 
 def _priors(table: Mapping[str, Any], slots: Mapping[str, str], place: str, *,

@@ -136,12 +136,16 @@ def classify(q025: float, q975: float, threshold: float) -> str:
 
 @dataclass(frozen=True)
 class ThresholdVerdict:
-    """How the conclusion about one OR threshold c changes across priors."""
+    """How the conclusion about one threshold c of the pooled effect (an OR by default)
+    changes across priors. ``symbol`` names the effect in the text (``OR``, ``RR``, ``SMD``),
+    ``key`` in the JSON (``p_or_gt``)."""
 
     threshold: float
     reference: str
     classes: dict[str, str]  # prior name -> below / includes / above
     probabilities: dict[str, float]  # prior name -> P(OR > c)
+    symbol: str = "OR"
+    key: str = "or"
 
     @property
     def robust(self) -> bool:
@@ -175,18 +179,19 @@ class ThresholdVerdict:
         hi_name, hi = self.extreme(largest=True)
         where = {BELOW: f"lies below {c}", ABOVE: f"lies above {c}",
                  INCLUDES: f"includes {c}"}
-        span = (f"P(OR > {c}) ranges from {_p(lo, n_draws)} ({lo_name}) to "
+        sym = self.symbol
+        span = (f"P({sym} > {c}) ranges from {_p(lo, n_draws)} ({lo_name}) to "
                 f"{_p(hi, n_draws)} ({hi_name})")
         mover, change = self.moved_most
         moved = (f"; the prior that moves it most from the reference is {mover} "
                  f"({'+' if change >= 0 else '−'}{_p(abs(change), None)})"
                  if mover != self.reference else "")
         if self.robust:
-            return (f"OR threshold {c}: robust — under every prior the 95% CrI of the pooled "
-                    f"OR {where[ref_class]}. {span}{moved}.")
+            return (f"{sym} threshold {c}: robust — under every prior the 95% CrI of the "
+                    f"pooled {sym} {where[ref_class]}. {span}{moved}.")
         crossed = self.crossed_by
         other = sorted({self.classes[n] for n in crossed})
-        return (f"OR threshold {c}: NOT robust — under the reference prior "
+        return (f"{sym} threshold {c}: NOT robust — under the reference prior "
                 f"({self.reference}) the 95% CrI {where[ref_class]}, but it "
                 f"{' / '.join(where[o] for o in other)} under {', '.join(crossed)}. "
                 f"{span}{moved}.")
@@ -198,8 +203,8 @@ class ThresholdVerdict:
         return {"threshold": self.threshold, "robust": self.robust,
                 "reference": {"prior": self.reference,
                               "class": self.classes[self.reference],
-                              "p_or_gt": self.probabilities[self.reference]},
-                "classes": dict(self.classes), "p_or_gt": dict(self.probabilities),
+                              f"p_{self.key}_gt": self.probabilities[self.reference]},
+                "classes": dict(self.classes), f"p_{self.key}_gt": dict(self.probabilities),
                 "crossed_by": self.crossed_by,
                 "p_min": {"prior": lo_name, "value": lo},
                 "p_max": {"prior": hi_name, "value": hi},
