@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -57,8 +57,6 @@ from bayesmeta.data.loading import load_data
 from bayesmeta.data.longitudinal import LongitudinalData, read_longitudinal
 from bayesmeta.data.rates import RateData, read_rates
 from bayesmeta.errors import InputError
-from bayesmeta.inference.classical.analyses import classical_binary, classical_rates
-from bayesmeta.inference.classical.result import ClassicalFit
 from bayesmeta.inference.diagnostics import diagnose
 from bayesmeta.inference.sampling import (
     PreparedModel,
@@ -97,6 +95,9 @@ from bayesmeta.results.rates import BaselineRate, RateMetaResult
 from bayesmeta.results.reweighting import ReweightedResult
 from bayesmeta.results.reweighting import reweight as reweight_draws
 from bayesmeta.results.sensitivity import SensitivityResult, SensitivityRow
+
+if TYPE_CHECKING:  # classical estimators load only when asked for (scipy.optimize)
+    from bayesmeta.inference.classical.result import ClassicalFit
 
 DataLike = BinaryData | pd.DataFrame | str | Path
 RateLike = RateData | pd.DataFrame | str | Path
@@ -770,8 +771,12 @@ def fit_classical(data: DataLike | RateLike, method: str = "REML", *,
     if subgroup is not None:
         loaded = loaded.select("subgroup", subgroup)
     if isinstance(loaded, RateData):
+        from bayesmeta.inference.classical.analyses import classical_rates
+
         return classical_rates(loaded, method, measure=measure or "IRR", cc=cc, cc_to=cc_to,
                                drop00=bool(drop00), test=test, level=level)
+    from bayesmeta.inference.classical.analyses import classical_binary
+
     return classical_binary(loaded, method, measure=measure or "OR", cc=cc, cc_to=cc_to,
                             cc_method=cc_method, drop00=True if drop00 is None else drop00,
                             test=test, level=level)
