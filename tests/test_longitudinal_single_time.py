@@ -90,7 +90,9 @@ def test_single_time_point_equals_the_nnhm():
 
     frame = _crins_effects()
     res = bm.fit_longitudinal(frame, effect_prior=f"normal:0:{MU_SD:g}",
-                              tau_prior=f"halfnormal:{TAU_SCALE:g}", draws=2000, seed=21)
+                              tau_prior=f"halfnormal:{TAU_SCALE:g}", draws=2000, seed=21,
+                              target_accept=0.95)  # tau near 0: a funnel; 0.9 left one
+    # divergence in 8,000 draws, the remedy the diagnostics name is a higher target_accept
     assert res.diagnostics.ok, res.diagnostics.problems
     assert res.data.n_times == 1 and res.correlation_parameter is None
     tau_q, mu_q = exact_nnhm(frame.yi.to_numpy(), frame.sei.to_numpy())

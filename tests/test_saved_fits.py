@@ -159,21 +159,6 @@ def test_effects_file_of_an_older_version_is_refused_in_one_line(tmp_path):
     assert "older version of bayesmeta" in result.output and "--save" in result.output
 
 
-def test_plots_refuse_saved_fits_they_cannot_draw_yet(tmp_path):
-    from bayesmeta.results.effects import EffectsMetaResult
-
-    if hasattr(EffectsMetaResult, "effect_scale"):
-        pytest.skip("plots, influence and reports draw effect-size fits now")
-    path = bm.fit_effects("eight_schools", tau_prior="halfnormal:10").to_netcdf(
-        tmp_path / "fit.nc")
-    for args in (["plot", "forest", str(path), "-o", str(tmp_path / "f.png")],
-                 ["influence", str(path)]):
-        result = CliRunner().invoke(cli, [*args, "-q"])
-        assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
-        assert "bayesmeta show" in result.output and str(path) in result.output
-
-
-@pytest.mark.mcmc
 def test_conditional_fit_reprints_identically_without_a_baseline_prior(tmp_path):
     """The conditional likelihood has no baselines: the reloaded fit must not grow a
     baseline prior (it did before: the loader assumed the binomial–normal priors)."""

@@ -31,6 +31,9 @@ import numpy as np
 
 def compile_for_nutpie(model: Any) -> Any:
     """Return a nutpie compiled model for ``model`` (fast path, with a safe fallback)."""
+    from bayesmeta.inference.sampling import exact_float_arithmetic
+
+    exact_float_arithmetic()
     try:
         return _compile_fast(model)
     except (ImportError, AttributeError, TypeError):  # nutpie internals changed

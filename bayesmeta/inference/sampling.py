@@ -33,6 +33,21 @@ MAX_CHAINS = 64
 MAX_TOTAL_DRAWS = 4_000_000
 
 
+def exact_float_arithmetic() -> None:
+    """Compile PyTensor's numba code without ``fastmath``.
+
+    With fastmath, numba may reassociate floating-point operations differently when a
+    function is compiled fresh than when it is loaded from PyTensor's disk cache and linked
+    into nutpie's callbacks, so the first run of a model on a machine gave different draws
+    from later runs with the same seed (measured: Crins, seed 7, cold vs warm cache).
+    Without it, the same inputs and seed give the same numbers whatever the cache holds,
+    and log densities agree with scipy to rounding.
+    """
+    import pytensor
+
+    pytensor.config.numba__fastmath = False
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How to sample: sampler, chains, draws and warm-up per chain, seed, target acceptance."""
@@ -147,6 +162,7 @@ class PreparedModel:
         self.compile_s = 0.0
         self._compiled: Any = None
         logging.getLogger("pymc").setLevel(logging.ERROR)
+        exact_float_arithmetic()
         if self.sampler == "nutpie":
             from bayesmeta.inference.nutpie_compile import compile_for_nutpie
 
