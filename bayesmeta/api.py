@@ -89,6 +89,7 @@ from bayesmeta.models.spec_files import load_model_spec
 from bayesmeta.priors import Prior, parse_prior
 from bayesmeta.results.binary import BaselineRisk, BinaryMetaResult
 from bayesmeta.results.conditional import ConditionalMetaResult
+from bayesmeta.results.effect_scale import EFFECT_SIZE_SCALES
 from bayesmeta.results.effects import EffectsMetaResult
 from bayesmeta.results.longitudinal import LongitudinalMetaResult, derived_draws
 from bayesmeta.results.rates import BaselineRate, RateMetaResult
@@ -562,7 +563,9 @@ def fit_effects(
         ``"exact"`` (quadrature, milliseconds, no Monte Carlo error; allows improper
         priors) or ``"mcmc"`` (NUTS on the PyMC model; needs proper priors).
     thresholds
-        Values c (on the effects' scale) for which P(μ > c) and P(θ_new > c) are reported.
+        Values c on the displayed scale — an OR (RR, HR) for log-ratio effects, e.g. 1.5;
+        the effects' own scale otherwise — for which P(μ > c) and P(θ_new > c) are reported
+        (c as a log ratio for log ratios), as by ``sensitivity``, ``influence`` and the plots.
     sampler, chains, draws, tune, seed, target_accept, cores
         NUTS settings for ``method="mcmc"``.
     """
@@ -570,9 +573,9 @@ def fit_effects(
                            drop_double_zero=drop_double_zero, **dict(read_options or {}))
     return _fit_nnhm(effects, priors=priors, model=model, tau_prior=tau_prior,
                      mu_prior=mu_prior, effect_prior=effect_prior, method=method,
-                     thresholds=thresholds, sampler=sampler, chains=chains, draws=draws,
-                     tune=tune, seed=seed, target_accept=target_accept, cores=cores,
-                     progress=progress)
+                     thresholds=_effect_scale_thresholds(effects, thresholds),
+                     sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
+                     target_accept=target_accept, cores=cores, progress=progress)
 
 
 def fit_continuous(
@@ -615,9 +618,16 @@ def fit_continuous(
     effects = arms.effects(canon)
     return _fit_nnhm(effects, priors=priors, model=model, tau_prior=tau_prior,
                      mu_prior=mu_prior, effect_prior=effect_prior, method=method,
-                     thresholds=thresholds, sampler=sampler, chains=chains, draws=draws,
-                     tune=tune, seed=seed, target_accept=target_accept, cores=cores,
-                     progress=progress)
+                     thresholds=_effect_scale_thresholds(effects, thresholds),
+                     sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
+                     target_accept=target_accept, cores=cores, progress=progress)
+
+
+def _effect_scale_thresholds(effects: EffectsData,
+                             thresholds: Iterable[float]) -> tuple[float, ...]:
+    """Thresholds given on the displayed scale (ORs for log ORs) on the effects' scale."""
+    scale = EFFECT_SIZE_SCALES[effects.measure]
+    return tuple(scale.to_internal(c) for c in scale.displayed_thresholds(thresholds))
 
 
 def _fit_nnhm(effects: EffectsData, *, priors: NNHMPriors | None, model, tau_prior, mu_prior,

@@ -336,6 +336,7 @@ def _write_outputs(res: Any, json_path: Path | None, csv_path: Path | None,
 PROBABILITY_LABELS = {
     "or_gt_1": "P(OR>1)", "or_gt": "P(OR>{c})", "or_new_gt": "P(OR_new>{c})",
     "rr_gt_1": "P(RR>1)", "rr_gt": "P(RR>{c})", "rr_new_gt": "P(RR_new>{c})",
+    "hr_gt": "P(HR>{c})", "hr_new_gt": "P(HR_new>{c})",
     "mu_gt_0": "P(mu>0)", "mu_gt": "P(mu>{c})",
     "theta_new_gt_0": "P(theta_new>0)", "theta_new_gt": "P(theta_new>{c})",
 }
@@ -387,8 +388,10 @@ def _nnhm_options(f):
                      help="exact: quadrature (milliseconds, no Monte Carlo error); mcmc: "
                           "NUTS on the same model in PyMC."),
         click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
-                     help="Also report P(mu > C) and P(theta_new > C), C on the effects' "
-                          "scale (repeatable)."),
+                     help="Also report P(effect > C) for the pooled and a new study's "
+                          "effect (repeatable). C is on the displayed scale, as for plot, "
+                          "report and sensitivity: an OR (RR, HR) for log ratios, e.g. "
+                          "--threshold 1.5; otherwise the effects' own units."),
         click.option("--subgroup", help="Keep only studies whose subgroup column has this "
                                         "value."),
         click.option("--subgroup-column", default="subgroup", show_default=True),
@@ -1026,20 +1029,6 @@ def _refuse_options(o: dict[str, Any], allowed: tuple[str, ...], model: str) -> 
         raise InputError(f"does not apply to --model {model}", source=flag)
 
 
-def _display_to_internal(c: float, log: bool) -> float:
-    """A threshold on the displayed scale (an OR) on the model's scale (a log OR)."""
-    import math
-
-    from bayesmeta.errors import InputError
-
-    if not log:
-        return c
-    if not c > 0:
-        raise InputError(f"a ratio threshold must be greater than 0 (got {c:g})",
-                         source="--threshold")
-    return math.log(c)
-
-
 def _is_saved_fit(data: str) -> bool:
     return data.lower().endswith(".nc")
 
@@ -1111,7 +1100,6 @@ def _fit_effects_from_options(o: dict[str, Any], model_file: str | None, progres
     """The normal-normal model on effect estimates (or log ORs from 2x2 counts), as `fit
     effects`; --threshold is on the displayed scale (an OR for log ORs)."""
     from bayesmeta import api
-    from bayesmeta.results.effect_scale import EFFECT_SIZE_SCALES
 
     _refuse_options(o, ("layout", "treatment", "control", "measure", "method", "cc", "cc_to",
                         "keep_double_zero"), "effects")
@@ -1122,9 +1110,7 @@ def _fit_effects_from_options(o: dict[str, Any], model_file: str | None, progres
                                subgroup_column=o["subgroup_column"], cc=o["cc"],
                                cc_to=o["cc_to"] or "only0",
                                drop_double_zero=not o["keep_double_zero"], **read_options)
-    log = EFFECT_SIZE_SCALES[effects.measure].log
-    thresholds = (() if o["threshold"] is None
-                  else (_display_to_internal(o["threshold"], log),))
+    thresholds = () if o["threshold"] is None else (o["threshold"],)
     return api.fit_effects(effects, model=model_file, tau_prior=o["tau_prior"],
                            mu_prior=o["effect_prior"], method=o["method"] or "exact",
                            thresholds=thresholds, progress=progress, **_sampler_kwargs(o))

@@ -15,7 +15,6 @@ units (as for ``fit effects``), so ``priors`` must be given — or sweep a scale
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -89,19 +88,9 @@ def load_nnhm_effects(data: Any, *, model: str = "effects", measure: str | None 
 
 
 def display_thresholds(thresholds: Iterable[float], measure: str) -> tuple[float, ...]:
-    """Validated thresholds on the displayed scale: positive ratios for log-ratio measures
-    (``--threshold 1.5`` is an OR of 1.5), finite numbers otherwise."""
-    scale = effect_scale_of(measure)
-    cuts = tuple(float(c) for c in thresholds)
-    for c in cuts:
-        if scale.log and not (c > 0 and math.isfinite(c)):
-            raise InputError(f"an {scale.symbol} threshold must be a positive ratio (got "
-                             f"{c:g}); thresholds are on the {scale.symbol} scale, not the "
-                             "log scale", source="--threshold")
-        if not math.isfinite(c):
-            raise InputError(f"a threshold must be a finite number (got {c:g})",
-                             source="--threshold")
-    return cuts
+    """Validated thresholds on the displayed scale (ORs for log ORs; see
+    :meth:`EffectScale.displayed_thresholds`)."""
+    return effect_scale_of(measure).displayed_thresholds(thresholds)
 
 
 def nnhm_prior_set(priors: Any, effects: EffectsData) -> PriorSet:

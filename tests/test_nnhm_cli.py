@@ -8,11 +8,13 @@ bayesmeta's own mixture error of 1e-3 on the probability scale, see test_nnhm_ex
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import xarray as xr
 from click.testing import CliRunner
 
+import bayesmeta as bm
 from bayesmeta.cli import cli
 from tests.conftest import read_reference, write_csv
 
@@ -63,7 +65,7 @@ def test_fit_effects_json_matches_bayesmeta(tmp_path):
 def test_fit_effects_from_counts_with_turner_prior_and_csv(tmp_path):
     out, table = tmp_path / "crins.json", tmp_path / "crins.csv"
     result = run("fit", "effects", "crins2014_ar", "--cc", "0.5", "--tau-prior",
-                 "turner:adverse-events:pharma-vs-placebo", "--threshold", "-1",
+                 "turner:adverse-events:pharma-vs-placebo", "--threshold", "0.5",
                  "--json", str(out), "--csv", str(table))
     assert result.exit_code == 0, result.output
     assert "0.5 added to every cell of 1 table(s)" in result.output
@@ -72,8 +74,37 @@ def test_fit_effects_from_counts_with_turner_prior_and_csv(tmp_path):
     assert doc["or"]["median"] == pytest.approx(2.718281828459045 ** doc["mu"]["median"])
     assert doc["settings"]["priors"]["tau"]["params"] == [-1.87, 1.52]
     assert doc["settings"]["priors"]["mu"]["spec"] == "normal:0:4"  # log-ratio default
-    assert doc["probabilities"]["mu_gt"]["-1"] >= doc["probabilities"]["mu_gt_0"]
-    assert "P(mu>-1)" in table.read_text()
+    # --threshold 0.5 is an OR of 0.5 (as for plot, report and sensitivity): P(OR > 0.5) =
+    # P(mu > log 0.5), keyed both ways; the exact posterior of the same fit in the API
+    prob = doc["probabilities"]
+    api_fit = bm.fit_effects("crins2014_ar", cc=0.5,
+                             tau_prior="turner:adverse-events:pharma-vs-placebo")
+    assert prob["or_gt"]["0.5"] == prob["mu_gt"][f"{math.log(0.5):g}"] == pytest.approx(
+        api_fit.posterior("mu").sf(math.log(0.5)), rel=1e-12)
+    assert prob["or_new_gt"]["0.5"] == pytest.approx(
+        api_fit.posterior("theta_new").sf(math.log(0.5)), rel=1e-12)
+    assert doc["settings"]["display_thresholds"] == [0.5]
+    assert "P(OR>0.5)" in table.read_text() and "P(OR > 0.5)" in result.output
+
+
+def test_fit_effects_threshold_means_what_sensitivity_means(tmp_path):
+    """One threshold, one meaning: `fit effects --threshold 2` and `sensitivity --model
+    effects --threshold 2` report the same P(OR > 2) for the same (default) priors, and a
+    log-scale value is refused with a one-line error."""
+    fit_js, sweep_js = tmp_path / "fit.json", tmp_path / "sweep.json"
+    assert run("fit", "effects", "crins2014_ar", "--cc", "0.5", "--threshold", "2",
+               "--json", str(fit_js)).exit_code == 0
+    assert run("sensitivity", "crins2014_ar", "--model", "effects", "--cc", "0.5",
+               "--threshold", "2", "--json", str(sweep_js)).exit_code == 0
+    fit_doc, sweep = json.loads(fit_js.read_text()), json.loads(sweep_js.read_text())
+    default = next(r for r in sweep["rows"]
+                   if r["priors"]["tau"]["spec"] == fit_doc["settings"]["priors"]["tau"]["spec"]
+                   and r["priors"]["mu"]["spec"] == fit_doc["settings"]["priors"]["mu"]["spec"])
+    assert fit_doc["probabilities"]["or_gt"]["2"] == pytest.approx(
+        default["probabilities"]["or_gt"]["2"], rel=1e-12)
+    bad = run("fit", "effects", "crins2014_ar", "--cc", "0.5", "--threshold", "-0.5")
+    assert bad.exit_code == 2 and bad.output.count("\n") == 1
+    assert "positive ratio" in bad.output and "not the log scale" in bad.output
 
 
 def test_fit_continuous_md_reproduces_bayesmeta(tmp_path):

@@ -49,7 +49,7 @@ def schools():
 @pytest.fixture(scope="module")
 def crins_logor():
     """Crins 2014 as log ORs (0.5 added to the one table with a zero), default priors."""
-    return bm.fit_effects("crins2014_ar", measure="logOR", cc=0.5, thresholds=[math.log(0.5)])
+    return bm.fit_effects("crins2014_ar", measure="logOR", cc=0.5, thresholds=[0.5])
 
 
 def _schools_frame() -> pd.DataFrame:
@@ -333,7 +333,7 @@ def test_cli_plot_continuous_and_model_files(tmp_path):
     (["trace", "eight_schools", "--model", "effects", "--tau-prior", "halfcauchy:25"],
      ["computed exactly"]),
     (["forest", "crins2014_ar", "--model", "effects", "--cc", "0.5", "--threshold", "-1"],
-     ["--threshold", "greater than 0"]),
+     ["--threshold", "positive ratio"]),
 ])
 def test_cli_refuses_options_of_other_models(tmp_path, args, fragments):
     result = run("plot", *args, "-o", str(tmp_path / "x.png"), "-q")

@@ -52,7 +52,7 @@ def test_each_row_equals_a_separate_exact_fit(crins_sweep):
     log_half = math.log(0.5)
     for row in crins_sweep.rows:
         single = bm.fit_effects("crins2014_ar", cc=0.5, tau_prior=row.priors.tau.spec,
-                                mu_prior=row.priors.mu.spec, thresholds=[log_half])
+                                mu_prior=row.priors.mu.spec, thresholds=[0.5])
         _same_document(row.fit, single)
         t = table.loc[row.name]
         orr = single.posterior("or")

@@ -73,11 +73,14 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
                             "that the pooled effect is positive"))
     lines.append(_prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
                             "that a new study's effect is positive"))
-    for c, v in prob.get("mu_gt", {}).items():
-        lines.append(_prob_line(f"P(mu > {c})", v, n_draws, f"that the pooled effect "
+    scale = res.effect_scale
+    q = scale.symbol.lower() if scale.log else None  # log ratios: thresholds as ratios
+    pooled, new = (f"{scale.symbol}", f"{scale.symbol}_new") if q else ("mu", "theta_new")
+    for c, v in prob.get(f"{q}_gt" if q else "mu_gt", {}).items():
+        lines.append(_prob_line(f"P({pooled} > {c})", v, n_draws, f"that the pooled effect "
                                 f"exceeds {c}"))
-    for c, v in prob.get("theta_new_gt", {}).items():
-        lines.append(_prob_line(f"P(theta_new > {c})", v, n_draws, "the same in a new study"))
+    for c, v in prob.get(f"{q}_new_gt" if q else "theta_new_gt", {}).items():
+        lines.append(_prob_line(f"P({new} > {c})", v, n_draws, "the same in a new study"))
     if exact:
         bf = res.bayes_factors()
         lines += ["", "Bayes factors BF01 = p(data | null) / p(data | model)"]

@@ -11,9 +11,12 @@ in by declaring its scale.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+
+from bayesmeta.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,21 @@ class EffectScale:
                 raise ValueError(f"a {self.symbol} threshold must be greater than 0")
             return math.log(value)
         return float(value)
+
+    def displayed_thresholds(self, values: Iterable[float]) -> tuple[float, ...]:
+        """Validated thresholds as a user gives them, on the displayed scale: positive ratios
+        for a log measure (``--threshold 1.5`` is an OR of 1.5), finite numbers otherwise.
+        Raises :class:`InputError` (``--threshold``) for anything else."""
+        cuts = tuple(float(c) for c in values)
+        for c in cuts:
+            if self.log and not (c > 0 and math.isfinite(c)):
+                raise InputError(f"an {self.symbol} threshold must be a positive ratio (got "
+                                 f"{c:g}); thresholds are on the {self.symbol} scale, not the "
+                                 "log scale", source="--threshold")
+            if not math.isfinite(c):
+                raise InputError(f"a threshold must be a finite number (got {c:g})",
+                                 source="--threshold")
+        return cuts
 
     def harm_text(self, threshold: float | None = None) -> str:
         """E.g. ``OR > 1``: the event that counts as harm."""

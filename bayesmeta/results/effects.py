@@ -151,12 +151,21 @@ class EffectsMetaResult:
 
     # -- probabilities and evidence ----------------------------------------------------
     def probabilities(self) -> dict[str, Any]:
-        """P(μ > 0), P(θ_new > 0), and with thresholds c: P(μ > c), P(θ_new > c)."""
+        """P(μ > 0), P(θ_new > 0), and with thresholds c: P(μ > c), P(θ_new > c) keyed by c
+        on the effects' scale; for log ratios also the same keyed by the ratio, e.g.
+        ``or_gt["1.5"]`` = P(OR > 1.5) = ``mu_gt["0.405465"]`` (as ``fit binary`` names it)."""
         mu, new = self.posterior("mu"), self.posterior("theta_new")
         out: dict[str, Any] = {"mu_gt_0": mu.sf(0.0), "theta_new_gt_0": new.sf(0.0)}
         if self.thresholds:
             out["mu_gt"] = {f"{c:g}": mu.sf(c) for c in self.thresholds}
             out["theta_new_gt"] = {f"{c:g}": new.sf(c) for c in self.thresholds}
+            scale = self.effect_scale
+            if scale.log:
+                q = scale.symbol.lower()
+                shown = [f"{c:g}" for c in self.display_thresholds]
+                out[f"{q}_gt"] = dict(zip(shown, out["mu_gt"].values(), strict=True))
+                out[f"{q}_new_gt"] = dict(zip(shown, out["theta_new_gt"].values(),
+                                              strict=True))
         return out
 
     def bayes_factors(self) -> dict[str, Any]:
@@ -249,6 +258,7 @@ class EffectsMetaResult:
             "sampler": None if self.settings is None else self.settings.to_dict(),
             "seed": None if self.settings is None else self.settings.seed,
             "thresholds": list(self.thresholds),
+            "display_thresholds": list(self.display_thresholds),
             "versions": dict(self.versions) if self.versions else dict(software_versions()),
         }
 
@@ -279,7 +289,8 @@ class EffectsMetaResult:
     def display_thresholds(self) -> tuple[float, ...]:
         """``thresholds`` (on the effects' scale, e.g. log OR) on the displayed scale (OR),
         where plots and reports take a harm threshold."""
-        return tuple(float(self.effect_scale.to_display(c)) for c in self.thresholds)
+        # 12 significant digits: exp(log(1.5)) is 1.5, as the user typed it
+        return tuple(float(f"{self.effect_scale.to_display(c):.12g}") for c in self.thresholds)
 
     def forest_table(self) -> ForestTable:
         """Forest-plot rows: each study's estimate y_i ± 1.96·SE (as given or derived, with
