@@ -11,6 +11,7 @@ from bayesmeta.models.binomial_normal import BinomialNormalPriors
 from bayesmeta.presentation.plots.common import interval_text, number
 from bayesmeta.presentation.plots.densities import harm_label
 from bayesmeta.presentation.report import html as h
+from bayesmeta.presentation.report import shared
 from bayesmeta.presentation.report.builder import (
     Reference,
     ReportContext,
@@ -61,20 +62,6 @@ def _data_label(ctx: ReportContext) -> str:
     return ctx.label or Path(ctx.result.data.source).name
 
 
-def _dataset(res: BinaryMetaResult):
-    """The bundled dataset the data came from, if any (for its title and citation)."""
-    from bayesmeta.data.datasets import registry
-
-    try:
-        source = Path(res.data.source).resolve()
-    except (OSError, ValueError):
-        return None
-    for ds in registry().values():
-        if ds.path.resolve() == source:
-            return ds
-    return None
-
-
 def _harm_threshold(ctx: ReportContext) -> float:
     res = ctx.result
     if ctx.threshold is not None:
@@ -112,16 +99,8 @@ def summary_section(ctx: ReportContext) -> Section:
         items.insert(3, f"<strong>{h.esc(prob_equals(f'P(OR > {c:g})', pc, n))}</strong>: it is "
                         f"{likelihood_words(pc)} that treatment multiplies the odds of the "
                         f"event by more than {c:g}.")
-    status = ('<span class="ok">passed</span>' if res.diagnostics.ok else
-              '<span class="bad">FAILED — see Sampler diagnostics before using these '
-              "numbers</span>")
-    items.append(f"Sampler checks {status}.")
-    body = ('<div class="keybox"><ul>' + "".join(f"<li>{i}</li>" for i in items)
-            + "</ul></div>")
-    ds = _dataset(res)
-    if ds is not None:
-        body = h.p(f"<strong>{h.esc(ds.title)}</strong> — outcome: {h.esc(ds.outcome)}.") + body
-    return Section("summary", "Summary", body)
+    items.append(shared.sampler_status(res.diagnostics))
+    return Section("summary", "Summary", shared.key_box(res, items))
 
 
 ZEROS_NOTE = ("All studies are analysed as they are: no continuity correction is added to "
@@ -147,16 +126,7 @@ def data_section(ctx: ReportContext, zeros_note: str = ZEROS_NOTE) -> Section:
     classes = [""] * (len(rows) - 1) + ["total"]
     text_cols = [0, *range(5, 5 + len(extra_cols) + 1)]
     parts = [h.table(header, rows, text_columns=text_cols, row_classes=classes)]
-    ds = _dataset(res)
-    if ds is not None:
-        parts.append(h.p(f"Bundled dataset <code>{h.esc(ds.name)}</code>. Source: "
-                         f"{h.esc(ds.citation)}" + (f" Note: {h.esc(ds.notes)}" if ds.notes
-                                                    else "")))
-    else:
-        parts.append(h.p(f"Read from <code>{h.esc(d.source)}</code>."))
-    if d.column_map:
-        parts.append(h.p("Columns read under other names: " + h.esc(", ".join(
-            f"{k} = '{v}'" for k, v in d.column_map.items())) + "."))
+    parts.extend(shared.source_notes(res))
     parts.append(h.p(zeros_note))
     return Section("data", "Data", "\n".join(parts))
 
@@ -169,10 +139,7 @@ def _model_equations() -> str:
     x_ij = h.msub(h.mi("x"), h.mrow(i, j))
     mu_i = h.msub(h.mi("μ"), i)
     th_i = h.msub(h.mi("θ"), i)
-    th = h.mi("θ")
-    tau = h.mi("τ")
     logit = h.mi("logit")
-    normal = h.mi("N")
     half = h.mfrac(h.mn("1"), h.mn("2"))
     eqs = [
         h.math_block(r_ij, h.mo("∼"), h.mi("Binomial"), h.mo("("), n_ij, h.mo(","), p_ij,
@@ -180,11 +147,7 @@ def _model_equations() -> str:
         h.math_block(logit, h.mo("⁡"), p_ij, h.mo("="), mu_i, h.mo("+"), h.mo("("), x_ij,
                      h.mo("−"), half, h.mo(")"), th_i,
                      label="logit p_ij = mu_i + (x_ij - 1/2) theta_i"),
-        h.math_block(th_i, h.mo("∼"), normal, h.mo("("), th, h.mo(","), h.msup(tau, h.mn("2")),
-                     h.mo(")"), label="theta_i ~ N(theta, tau^2)"),
-        h.math_block(h.msub(h.mi("θ"), h.mtext("new")), h.mo("∼"), normal, h.mo("("), th,
-                     h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
-                     label="theta_new ~ N(theta, tau^2)"),
+        *shared.random_effects_equations("θ"),
     ]
     return '<div class="equations">' + "".join(eqs) + "</div>"
 
@@ -257,18 +220,12 @@ def results_section(ctx: ReportContext) -> Section:
     names = [("or", "odds ratio (OR)"), ("log_or", "log odds ratio θ"),
              ("tau", "heterogeneity τ"), ("or_new", "OR in a new study"),
              ("theta_new", "log OR in a new study θ<sub>new</sub>")]
-    rows = []
-    for key, label in names:
-        s = res.posterior(key).summary()
-        rows.append([label, number(s["median"]),
-                     f"{number(s['q025'])} to {number(s['q975'])}", number(s["mean"]),
-                     number(s["sd"]), f"{s['mcse']['median']:.2g}"])
+    rows = shared.summary_rows(res, names)
     base = res.baseline_risk
     for predictive, label in ((False, "risk difference per 1,000"),
                               (True, "… in a new study")):
-        s = res.risk_difference(predictive=predictive).summary()
-        rows.append([label, fmt(s["median"]), f"{fmt(s['q025'])} to {fmt(s['q975'])}",
-                     fmt(s["mean"]), fmt(s["sd"]), f"{s['mcse']['median']:.2g}"])
+        rows.append(shared.summary_row(label, res.risk_difference(predictive=predictive)
+                                       .summary()))
     parts = [h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
                      rows, escape_cells=False)]
     parts.append(h.p(
@@ -324,11 +281,7 @@ def harm_section(ctx: ReportContext) -> Section:
     cite = ctx.cite("words")
     parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
                      escape_cells=False),
-             h.p(f"Words follow the IPCC's calibrated language {cite}: virtually certain "
-                 "≥ 0.99, very likely ≥ 0.90, likely ≥ 0.66, about as likely as not ≥ 0.33, "
-                 "unlikely ≥ 0.10, very unlikely ≥ 0.01, exceptionally unlikely below. "
-                 "A probability of 0 or 1 from "
-                 f"{n:,} draws is shown as a bound. The predictive probabilities are about a "
+             h.p(shared.words_note(cite, n) + " The predictive probabilities are about a "
                  "new study drawn from the same population of studies; they include the "
                  "between-study heterogeneity.")]
     rd = res.risk_difference().summary(with_mcse=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bayesmeta.presentation.plots.common import interval_text, number
 from bayesmeta.presentation.plots.densities import harm_label
-from bayesmeta.presentation.report import binary
+from bayesmeta.presentation.report import binary, shared
 from bayesmeta.presentation.report import html as h
 from bayesmeta.presentation.report.builder import (
     Reference,
@@ -96,16 +96,8 @@ def summary_section(ctx: ReportContext) -> Section:
         items.insert(3, f"<strong>{h.esc(prob_equals(f'P(RR > {c:g})', pc, n))}</strong>: it "
                         f"is {likelihood_words(pc)} that treatment multiplies the event rate "
                         f"by more than {c:g}.")
-    status = ('<span class="ok">passed</span>' if res.diagnostics.ok else
-              '<span class="bad">FAILED — see Sampler diagnostics before using these '
-              "numbers</span>")
-    items.append(f"Sampler checks {status}.")
-    body = ('<div class="keybox"><ul>' + "".join(f"<li>{i}</li>" for i in items)
-            + "</ul></div>")
-    ds = binary._dataset(res)
-    if ds is not None:
-        body = h.p(f"<strong>{h.esc(ds.title)}</strong> — outcome: {h.esc(ds.outcome)}.") + body
-    return Section("summary", "Summary", body)
+    items.append(shared.sampler_status(res.diagnostics))
+    return Section("summary", "Summary", shared.key_box(res, items))
 
 
 def data_section(ctx: ReportContext) -> Section:
@@ -127,16 +119,7 @@ def data_section(ctx: ReportContext) -> Section:
     classes = [""] * (len(rows) - 1) + ["total"]
     text_cols = [0, *range(5, 5 + len(extra_cols) + 1)]
     parts = [h.table(header, rows, text_columns=text_cols, row_classes=classes)]
-    ds = binary._dataset(res)
-    if ds is not None:
-        parts.append(h.p(f"Bundled dataset <code>{h.esc(ds.name)}</code>. Source: "
-                         f"{h.esc(ds.citation)}" + (f" Note: {h.esc(ds.notes)}" if ds.notes
-                                                    else "")))
-    else:
-        parts.append(h.p(f"Read from <code>{h.esc(d.source)}</code>."))
-    if d.column_map:
-        parts.append(h.p("Columns read under other names: " + h.esc(", ".join(
-            f"{k} = '{v}'" for k, v in d.column_map.items())) + "."))
+    parts.extend(shared.source_notes(res))
     parts.append(h.p("All studies are analysed as they are: no continuity correction is added "
                      "to arms without events and studies without events in either arm stay "
                      "in the analysis (the exact Poisson likelihood needs neither)."))
@@ -148,7 +131,6 @@ def _model_equations() -> str:
     ij = h.mrow(i, j)
     y_ij, t_ij, l_ij, x_ij = (h.msub(h.mi(s), ij) for s in ("y", "T", "λ", "x"))
     mu_i, th_i = h.msub(h.mi("μ"), i), h.msub(h.mi("θ"), i)
-    th, tau, normal = h.mi("θ"), h.mi("τ"), h.mi("N")
     half = h.mfrac(h.mn("1"), h.mn("2"))
     eqs = [
         h.math_block(y_ij, h.mo("∼"), h.mi("Poisson"), h.mo("("), t_ij, l_ij, h.mo(")"),
@@ -156,11 +138,7 @@ def _model_equations() -> str:
         h.math_block(h.mi("log"), h.mo("⁡"), l_ij, h.mo("="), mu_i, h.mo("+"), h.mo("("),
                      x_ij, h.mo("−"), half, h.mo(")"), th_i,
                      label="log lambda_ij = mu_i + (x_ij - 1/2) theta_i"),
-        h.math_block(th_i, h.mo("∼"), normal, h.mo("("), th, h.mo(","),
-                     h.msup(tau, h.mn("2")), h.mo(")"), label="theta_i ~ N(theta, tau^2)"),
-        h.math_block(h.msub(h.mi("θ"), h.mtext("new")), h.mo("∼"), normal, h.mo("("), th,
-                     h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
-                     label="theta_new ~ N(theta, tau^2)"),
+        *shared.random_effects_equations("θ"),
     ]
     return '<div class="equations">' + "".join(eqs) + "</div>"
 
@@ -213,17 +191,12 @@ def results_section(ctx: ReportContext) -> Section:
     names = [("rr", "rate ratio (RR)"), ("log_rr", "log rate ratio θ"),
              ("tau", "heterogeneity τ"), ("rr_new", "RR in a new study"),
              ("theta_new", "log RR in a new study θ<sub>new</sub>")]
-    rows = []
-    for key, label in names:
-        s = res.posterior(key).summary()
-        rows.append([label, number(s["median"]), f"{number(s['q025'])} to {number(s['q975'])}",
-                     number(s["mean"]), number(s["sd"]), f"{s['mcse']['median']:.2g}"])
+    rows = shared.summary_rows(res, names)
     base = res.baseline_rate
     for predictive, label in ((False, "extra events per 1,000 person-time"),
                               (True, "… in a new study")):
-        s = res.rate_difference(predictive=predictive).summary()
-        rows.append([label, fmt(s["median"]), f"{fmt(s['q025'])} to {fmt(s['q975'])}",
-                     fmt(s["mean"]), fmt(s["sd"]), f"{s['mcse']['median']:.2g}"])
+        rows.append(shared.summary_row(label, res.rate_difference(predictive=predictive)
+                                       .summary()))
     parts = [h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
                      rows, escape_cells=False)]
     parts.append(h.p(
@@ -276,10 +249,7 @@ def harm_section(ctx: ReportContext) -> Section:
     cite = ctx.cite("words")
     parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
                      escape_cells=False),
-             h.p(f"Words follow the IPCC's calibrated language {cite}: virtually certain "
-                 "≥ 0.99, very likely ≥ 0.90, likely ≥ 0.66, about as likely as not ≥ 0.33, "
-                 "unlikely ≥ 0.10, very unlikely ≥ 0.01, exceptionally unlikely below. A "
-                 f"probability of 0 or 1 from {n:,} draws is shown as a bound.")]
+             h.p(shared.words_note(cite, n))]
     rd = res.rate_difference().summary(with_mcse=False)
     base = res.baseline_rate
     parts.append(h.p(
