@@ -43,7 +43,7 @@ WIDE_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class BinaryData:
+class BinaryData(studies.TwoArmEvents):
     """Validated two-arm binary data, one entry per study (treatment ``_t``, control ``_c``)."""
 
     study: tuple[str, ...]
@@ -54,16 +54,6 @@ class BinaryData:
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = "data frame"
     column_map: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def k(self) -> int:
-        """Number of studies."""
-        return len(self.study)
-
-    @property
-    def double_zero(self) -> np.ndarray:
-        """True for studies with no events in either arm (kept in every Bayesian model)."""
-        return (self.events_t == 0) & (self.events_c == 0)
 
     @property
     def any_zero(self) -> np.ndarray:

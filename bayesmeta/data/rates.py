@@ -31,7 +31,7 @@ RATE_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class RateData:
+class RateData(studies.TwoArmEvents):
     """Validated two-arm event-rate data, one entry per study (treatment ``_t``, control ``_c``)."""
 
     study: tuple[str, ...]
@@ -42,15 +42,6 @@ class RateData:
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = "data frame"
     column_map: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def k(self) -> int:
-        return len(self.study)
-
-    @property
-    def double_zero(self) -> np.ndarray:
-        """Studies with no events in either arm."""
-        return (self.events_t == 0) & (self.events_c == 0)
 
     @property
     def any_zero(self) -> np.ndarray:

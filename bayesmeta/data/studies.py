@@ -27,6 +27,26 @@ ARM_LABELS_TEXT = ("treatment/t/exp/experimental/intervention/active/msc or "
                    "control/c/ctrl/placebo/comparator")
 
 
+class TwoArmEvents:
+    """For data with events per arm (``study``, ``events_t``, ``events_c``): the number of
+    studies and which have no events in either arm."""
+
+    # Declared here for the type checker; the data classes define them as fields.
+    study: tuple[str, ...]
+    events_t: np.ndarray
+    events_c: np.ndarray
+
+    @property
+    def k(self) -> int:
+        """Number of studies."""
+        return len(self.study)
+
+    @property
+    def double_zero(self) -> np.ndarray:
+        """True for studies with no events in either arm (kept in every Bayesian model)."""
+        return (self.events_t == 0) & (self.events_c == 0)
+
+
 def subgroup_mask(data: Any, column: str, value: str) -> np.ndarray:
     """Which studies have ``value`` in the extra column ``column`` (at least two must)."""
     if column not in data.extra.columns:

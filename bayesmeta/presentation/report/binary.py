@@ -3,12 +3,11 @@ priors with their sources, the results, harm in plain words and the methods para
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
-from bayesmeta.presentation.plots.common import interval_text, number
+from bayesmeta.presentation.plots.common import number
 from bayesmeta.presentation.plots.densities import harm_label
 from bayesmeta.presentation.report import html as h
 from bayesmeta.presentation.report import shared
@@ -20,7 +19,7 @@ from bayesmeta.presentation.report.builder import (
     register_report_model,
     report_model_for,
 )
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, prob_equals
+from bayesmeta.presentation.text import fmt, likelihood_words, prob_equals
 from bayesmeta.priors import Prior
 from bayesmeta.results.binary import BinaryMetaResult
 from bayesmeta.results.effect_scale import prob_harm
@@ -198,8 +197,7 @@ def priors_section(ctx: ReportContext) -> Section:
         name = f"{symbol}<sub>{sub}</sub>" if sub else symbol
         rows.append([name, h.esc(role), h.esc(prior.describe()),
                      f"<code>{h.esc(prior.spec)}</code>", _prior_sources(ctx, slot, prior)])
-    parts = [h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
-                     text_columns=(0, 1, 2, 3, 4), escape_cells=False)]
+    parts = [shared.priors_table(rows)]
     tau = res.priors.tau
     dist = tau.dist()
     if dist is not None:
@@ -208,10 +206,7 @@ def priors_section(ctx: ReportContext) -> Section:
             f"{float(dist.sf(1.0)):.2f} (τ of 0.5 means the studies' odds ratios typically "
             "differ by a factor of about e<sup>2×0.5</sup> ≈ 2.7 between the 16th and 84th "
             "percentile studies; τ of 1, by ≈ 7.4)."))
-    parts.append(ctx.figure(
-        "tau", "Heterogeneity τ: the prior (dashed, its exact density) against the posterior "
-        "(a boundary-corrected kernel density estimate of the draws). Where they coincide, "
-        "the data say little about τ.", alt="Prior and posterior density of tau"))
+    parts.append(shared.tau_figure(ctx))
     return Section("priors", "Priors", "\n".join(parts))
 
 
@@ -226,26 +221,15 @@ def results_section(ctx: ReportContext) -> Section:
                               (True, "… in a new study")):
         rows.append(shared.summary_row(label, res.risk_difference(predictive=predictive)
                                        .summary()))
-    parts = [h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
-                     rows, escape_cells=False)]
+    parts = [shared.results_table(rows)]
     parts.append(h.p(
         f"Absolute effects are at a control-arm risk of {fmt(1000 * base.value)} per 1,000 "
         f"({h.esc(base.source)}); number needed: {h.esc(res.number_needed().text())} "
         f"{ctx.cite('altman1998')}. Intervals are equal-tailed 95% credible intervals "
         "(prediction intervals for a new study); the MCSE says how many digits to trust."))
-    study_rows = []
-    for row in res.forest_table().studies:
-        obs = (interval_text(*(math.exp(v) for v in (row.observed.estimate,
-                                                       row.observed.lower,
-                                                       row.observed.upper)))
-               if row.observed else f"— ({row.observed_note})")
-        m = row.model
-        study_rows.append([row.label, row.details[0], row.details[1], obs,
-                           interval_text(math.exp(m.estimate), math.exp(m.lower),
-                                         math.exp(m.upper))])
     parts.append("<h3>Studies</h3>")
     parts.append(h.table(["study", "treatment", "control", "observed OR (95% CI)",
-                          "shrunken OR (95% CrI)"], study_rows))
+                          "shrunken OR (95% CrI)"], shared.study_rows(res)))
     parts.append(h.p("Observed ORs are the studies' own (Wald intervals, no continuity "
                      "correction, so none where a cell is zero); shrunken ORs are the model's "
                      "estimates of each study's OR, pulled towards the pooled OR as far as "
@@ -276,11 +260,9 @@ def harm_section(ctx: ReportContext) -> Section:
                          if c == 1 else f"that treatment multiplies the odds of the event by "
                          f"more than {c:g}")
             sym = "OR<sub>new</sub>" if predictive else "OR"
-            rows.append([f"P({sym} &gt; {c:g})", fmt_prob(p, n),
-                         f"It is <strong>{likelihood_words(p)}</strong> {h.esc(words)}."])
+            rows.append(shared.harm_row(sym, c, p, n, words))
     cite = ctx.cite("words")
-    parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
-                     escape_cells=False),
+    parts = [shared.harm_table(rows),
              h.p(shared.words_note(cite, n) + " The predictive probabilities are about a "
                  "new study drawn from the same population of studies; they include the "
                  "between-study heterogeneity.")]
@@ -313,24 +295,12 @@ def mcmc_methods_section(ctx: ReportContext, model_text: Callable[[Cite, Cite], 
     res = ctx.result
     v = software_versions()
     s = res.settings
-    used: list[str] = []
-
-    def cite(*keys: str) -> str:
-        used.extend(k for k in keys if k not in used)
-        return ctx.cite_author_year(*keys)
-
-    def prior_text(slot: str, prior: Prior) -> str:
-        keys = source_keys(slot, prior)
-        if keys:
-            return f"{h.esc(prior.describe())} {cite(*keys)}"
-        if prior.source:
-            return f"{h.esc(prior.describe())} ({h.esc(prior.source)})"
-        return h.esc(prior.describe())
-
+    citations = shared.MethodsCitations(ctx, source_keys)
+    cite, prior_text = citations.cite, citations.prior_text
     sampler = s.resolved_sampler
     if sampler == "nutpie":
         ctx.cite("nutpie")
-        used.append("nutpie")
+        citations.used.append("nutpie")
         sampler_text = f"nutpie {v.get('nutpie', '')}"
     else:
         sampler_text = "PyMC" if sampler == "pymc" else sampler
@@ -353,12 +323,7 @@ def mcmc_methods_section(ctx: ReportContext, model_text: Callable[[Cite, Cite], 
         f"intervals, the posterior probability that the {measure} exceeds 1 (harm), and the "
         f"predictive distribution of the {measure} in a new study." + influence_text
         + f" Analyses used bayesmeta {v.get('bayesmeta', '')} (Python {v['python']}).")
-    refs = "".join(f"<li>{h.esc(ctx.references[k].full)}</li>"
-                   for k in sorted(used, key=lambda k: ctx.references[k].full))
-    parts = [h.p("Ready to paste:"),
-             f'<div class="methods" id="methods-text">{h.p(text)}'
-             f'<p><strong>References</strong></p><ul class="refs">{refs}</ul></div>']
-    return Section("methods", "Methods paragraph", "\n".join(parts))
+    return citations.section(text)
 
 
 def methods_section(ctx: ReportContext) -> Section:

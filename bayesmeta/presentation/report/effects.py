@@ -254,8 +254,7 @@ def priors_section(ctx: ReportContext) -> Section:
             source += " — improper (allowed by the exact method when the posterior is proper)"
         rows.append([symbol, h.esc(role), h.esc(prior.describe()),
                      f"<code>{h.esc(prior.spec)}</code>", source])
-    parts = [h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
-                     text_columns=(0, 1, 2, 3, 4), escape_cells=False)]
+    parts = [shared.priors_table(rows)]
     tau = res.priors.tau
     dist = tau.dist() if tau is not None else None
     if dist is not None and scale.log:
@@ -364,8 +363,7 @@ def harm_section(ctx: ReportContext) -> Section:
     cite = ctx.cite("words")
     bound = (f" A probability of 0 or 1 from {n:,} draws is shown as a bound." if n else
              " Probabilities are exact (no Monte Carlo error).")
-    parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
-                     escape_cells=False),
+    parts = [shared.harm_table(rows),
              h.p(shared.words_note(cite, None) + bound + " The predictive probabilities "
                  "are about a new study drawn from the same population of studies; they "
                  "include the between-study heterogeneity.")]
@@ -414,19 +412,9 @@ def methods_section(ctx: ReportContext) -> Section:
     d = res.data
     v = software_versions()
     scale = res.effect_scale
-    used: list[str] = []
-
-    def cite(*keys: str) -> str:
-        used.extend(k for k in keys if k not in used)
-        return ctx.cite_author_year(*keys)
-
-    def prior_text(slot: str, prior: Prior) -> str:
-        keys = _default_keys(res, slot, prior)
-        if keys:
-            return f"{h.esc(prior.describe())} {cite(*keys)}"
-        if prior.source:
-            return f"{h.esc(prior.describe())} ({h.esc(prior.source)})"
-        return h.esc(prior.describe())
+    citations = shared.MethodsCitations(
+        ctx, lambda slot, prior: _default_keys(res, slot, prior))
+    cite, prior_text = citations.cite, citations.prior_text
 
     p = res.priors
     derivation = (f" ({h.esc(d.derivation)})" if d.derivation and d.derivation != "as given"
@@ -469,12 +457,7 @@ def methods_section(ctx: ReportContext) -> Section:
                                           f"leave-one-out cross-validation "
                                           f"{cite('loo', 'psis')}") + ".")
     text += f" Analyses used bayesmeta {v.get('bayesmeta', '')} (Python {v['python']})."
-    refs = "".join(f"<li>{h.esc(ctx.references[k].full)}</li>"
-                   for k in sorted(used, key=lambda k: ctx.references[k].full))
-    parts = [h.p("Ready to paste:"),
-             f'<div class="methods" id="methods-text">{h.p(text)}'
-             f'<p><strong>References</strong></p><ul class="refs">{refs}</ul></div>']
-    return Section("methods", "Methods paragraph", "\n".join(parts))
+    return citations.section(text)
 
 
 NNHM_REPORT = ReportModel(

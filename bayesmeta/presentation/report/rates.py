@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bayesmeta.presentation.plots.common import interval_text, number
+from bayesmeta.presentation.plots.common import number
 from bayesmeta.presentation.plots.densities import harm_label
 from bayesmeta.presentation.report import binary, shared
 from bayesmeta.presentation.report import html as h
@@ -17,7 +17,7 @@ from bayesmeta.presentation.report.builder import (
     Section,
     register_report_model,
 )
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, prob_equals
+from bayesmeta.presentation.text import fmt, likelihood_words, prob_equals
 from bayesmeta.priors import Prior
 from bayesmeta.results.effect_scale import prob_harm
 from bayesmeta.results.rates import RateMetaResult
@@ -177,12 +177,8 @@ def priors_section(ctx: ReportContext) -> Section:
             source = "chosen by the analyst (no source recorded)"
         rows.append([name, h.esc(role), h.esc(prior.describe()),
                      f"<code>{h.esc(prior.spec)}</code>", source])
-    parts = [h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
-                     text_columns=(0, 1, 2, 3, 4), escape_cells=False)]
-    parts.append(ctx.figure(
-        "tau", "Heterogeneity τ: the prior (dashed, its exact density) against the posterior "
-        "(a boundary-corrected kernel density estimate of the draws). Where they coincide, "
-        "the data say little about τ.", alt="Prior and posterior density of tau"))
+    parts = [shared.priors_table(rows)]
+    parts.append(shared.tau_figure(ctx))
     return Section("priors", "Priors", "\n".join(parts))
 
 
@@ -197,27 +193,16 @@ def results_section(ctx: ReportContext) -> Section:
                               (True, "… in a new study")):
         rows.append(shared.summary_row(label, res.rate_difference(predictive=predictive)
                                        .summary()))
-    parts = [h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
-                     rows, escape_cells=False)]
+    parts = [shared.results_table(rows)]
     parts.append(h.p(
         f"Absolute effects are at a control-arm rate of {fmt(1000 * base.value)} events per "
         f"1,000 person-time ({h.esc(base.source)}). Intervals are equal-tailed 95% credible "
         "intervals (prediction intervals for a new study); the MCSE says how many digits to "
         "trust."))
-    study_rows = []
-    scale = res.effect_scale
-    for row in res.forest_table().studies:
-        obs = (interval_text(*(scale.to_display(v) for v in (
-            row.observed.estimate, row.observed.lower, row.observed.upper)))
-            if row.observed else f"— ({row.observed_note})")
-        m = row.model
-        study_rows.append([row.label, row.details[0], row.details[1], obs,
-                           interval_text(*(scale.to_display(v) for v in (
-                               m.estimate, m.lower, m.upper)))])
     parts.append("<h3>Studies</h3>")
     parts.append(h.table(["study", "treatment events / person-time",
                           "control events / person-time", "observed RR (95% CI)",
-                          "shrunken RR (95% CrI)"], study_rows))
+                          "shrunken RR (95% CrI)"], shared.study_rows(res)))
     label = ctx.label or Path(res.data.source).name
     parts.append(ctx.figure(
         "forest", "Forest plot: observed study rate ratios (squares, 95% CI), the model's "
@@ -244,11 +229,9 @@ def harm_section(ctx: ReportContext) -> Section:
                          if c == 1 else f"that treatment multiplies the event rate by more "
                          f"than {c:g}")
             sym = "RR<sub>new</sub>" if predictive else "RR"
-            rows.append([f"P({sym} &gt; {c:g})", fmt_prob(p, n),
-                         f"It is <strong>{likelihood_words(p)}</strong> {h.esc(words)}."])
+            rows.append(shared.harm_row(sym, c, p, n, words))
     cite = ctx.cite("words")
-    parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
-                     escape_cells=False),
+    parts = [shared.harm_table(rows),
              h.p(shared.words_note(cite, n))]
     rd = res.rate_difference().summary(with_mcse=False)
     base = res.baseline_rate

@@ -1,21 +1,24 @@
 """Pieces of HTML that several models' report sections share, written once.
 
 The summary's key box with the sampler verdict, the data section's notes on where the data
-came from, the explanation of the probability words, the table rows of posterior summaries
-and the random-effects equations are the same for every model that has them; each model's
+came from, the explanation of the probability words, the priors, results, studies and harm
+tables, the random-effects equations and the citations of the methods paragraph are the same
+for every model that has them; each model's
 module (``binary``, ``rates``, ``conditional``, ``effects``) composes its sections from
 these and its own text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bayesmeta.presentation.plots.common import number
+from bayesmeta.presentation.plots.common import interval_text, number
 from bayesmeta.presentation.report import html as h
-from bayesmeta.presentation.text import fmt
+from bayesmeta.presentation.report.builder import Section
+from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words
+from bayesmeta.priors import Prior
 
 
 def dataset_of(res: Any):
@@ -107,3 +110,85 @@ def random_effects_equations(mean: str) -> list[str]:
                      h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
                      label=f"theta_new ~ N({word}, tau^2)"),
     ]
+
+
+def priors_table(rows: Sequence[Sequence[str]]) -> str:
+    """The priors table: parameter, meaning, prior, as given, source (cells are HTML)."""
+    return h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
+                   text_columns=(0, 1, 2, 3, 4), escape_cells=False)
+
+
+def tau_figure(ctx: Any) -> str:
+    """The prior against the posterior of τ, for a model sampled by MCMC."""
+    return ctx.figure(
+        "tau", "Heterogeneity τ: the prior (dashed, its exact density) against the posterior "
+        "(a boundary-corrected kernel density estimate of the draws). Where they coincide, "
+        "the data say little about τ.", alt="Prior and posterior density of tau")
+
+
+def results_table(rows: Sequence[Sequence[str]]) -> str:
+    """The results table of an MCMC fit (rows from :func:`summary_rows`/:func:`summary_row`)."""
+    return h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
+                   rows, escape_cells=False)
+
+
+def study_rows(res: Any) -> list[list[str]]:
+    """Per study of a two-arm fit: label, the treatment and control cells, the observed
+    ratio (95% CI, or why there is none) and the shrunken ratio (95% CrI)."""
+    scale = res.effect_scale
+    rows = []
+    for row in res.forest_table().studies:
+        obs = (interval_text(*(scale.to_display(v) for v in (
+            row.observed.estimate, row.observed.lower, row.observed.upper)))
+            if row.observed else f"— ({row.observed_note})")
+        m = row.model
+        rows.append([row.label, row.details[0], row.details[1], obs,
+                     interval_text(*(scale.to_display(v) for v in (
+                         m.estimate, m.lower, m.upper)))])
+    return rows
+
+
+def harm_row(symbol: str, c: float, p: float, n: int | None, words: str) -> list[str]:
+    """A row of the harm table: P(symbol > c), its value and the probability in words."""
+    return [f"P({symbol} &gt; {c:g})", fmt_prob(p, n),
+            f"It is <strong>{likelihood_words(p)}</strong> {h.esc(words)}."]
+
+
+def harm_table(rows: Sequence[Sequence[str]]) -> str:
+    return h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
+                   escape_cells=False)
+
+
+class MethodsCitations:
+    """The author–year citations of a methods paragraph, and the list of those cited.
+
+    ``source_keys(slot, prior)`` names the references of a default prior (None when the
+    prior is not a documented default)."""
+
+    def __init__(self, ctx: Any,
+                 source_keys: Callable[[str, Prior], tuple[str, ...] | None]) -> None:
+        self.ctx = ctx
+        self.source_keys = source_keys
+        self.used: list[str] = []
+
+    def cite(self, *keys: str) -> str:
+        self.used.extend(k for k in keys if k not in self.used)
+        return self.ctx.cite_author_year(*keys)
+
+    def prior_text(self, slot: str, prior: Prior) -> str:
+        """The prior in words with its source: cited when a default, else as recorded."""
+        keys = self.source_keys(slot, prior)
+        if keys:
+            return f"{h.esc(prior.describe())} {self.cite(*keys)}"
+        if prior.source:
+            return f"{h.esc(prior.describe())} ({h.esc(prior.source)})"
+        return h.esc(prior.describe())
+
+    def section(self, text: str) -> Section:
+        """The methods section: ``text`` ready to paste, then its references."""
+        refs = "".join(f"<li>{h.esc(self.ctx.references[k].full)}</li>"
+                       for k in sorted(self.used, key=lambda k: self.ctx.references[k].full))
+        parts = [h.p("Ready to paste:"),
+                 f'<div class="methods" id="methods-text">{h.p(text)}'
+                 f'<p><strong>References</strong></p><ul class="refs">{refs}</ul></div>']
+        return Section("methods", "Methods paragraph", "\n".join(parts))
