@@ -25,8 +25,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayesmeta.data import cells
-from bayesmeta.data.table import Table, read_table
+from bayesmeta.data import cells, studies
+from bayesmeta.data.table import Table, read_table, resolve_aliases
 from bayesmeta.errors import InputError
 
 WIDE_COLUMNS = ("study", "events_t", "n_t", "events_c", "n_c")
@@ -41,13 +41,9 @@ WIDE_ALIASES: dict[str, tuple[str, ...]] = {
     "n_c": ("n_c", "n_ctrl", "n2i", "n.c"),
 }
 
-TREATMENT_LABELS = frozenset({"treatment", "t", "trt", "exp", "experimental", "intervention",
-                              "active", "msc"})
-CONTROL_LABELS = frozenset({"control", "c", "ctrl", "placebo", "comparator", "usual care"})
-
 
 @dataclass(frozen=True)
-class BinaryData:
+class BinaryData(studies.TwoArmEvents):
     """Validated two-arm binary data, one entry per study (treatment ``_t``, control ``_c``)."""
 
     study: tuple[str, ...]
@@ -58,16 +54,6 @@ class BinaryData:
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = "data frame"
     column_map: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def k(self) -> int:
-        """Number of studies."""
-        return len(self.study)
-
-    @property
-    def double_zero(self) -> np.ndarray:
-        """True for studies with no events in either arm (kept in every Bayesian model)."""
-        return (self.events_t == 0) & (self.events_c == 0)
 
     @property
     def any_zero(self) -> np.ndarray:
@@ -81,14 +67,11 @@ class BinaryData:
 
     def to_frame(self) -> pd.DataFrame:
         """The data as a wide DataFrame with our column names (plus the extra columns)."""
-        frame = pd.DataFrame({
+        return studies.with_extra(pd.DataFrame({
             "study": list(self.study),
             "events_t": self.events_t, "n_t": self.n_t,
             "events_c": self.events_c, "n_c": self.n_c,
-        })
-        if not self.extra.empty:
-            frame = pd.concat([frame, self.extra.reset_index(drop=True)], axis=1)
-        return frame
+        }), self.extra)
 
     def swap_arms(self) -> BinaryData:
         """The same trials with treatment and control exchanged (log OR changes sign)."""
@@ -97,35 +80,16 @@ class BinaryData:
 
     def select(self, column: str, value: str) -> BinaryData:
         """Keep the studies whose extra column ``column`` equals ``value`` (e.g. a subgroup)."""
-        if column not in self.extra.columns:
-            have = ", ".join(self.extra.columns) or "none"
-            raise InputError(f"no column '{column}' to select on (extra columns: {have})",
-                             source=self.source)
-        keep = (self.extra[column].astype(str) == value).to_numpy()
-        if keep.sum() < 2:
-            levels = ", ".join(sorted(set(self.extra[column].astype(str))))
-            raise InputError(
-                f"{column} = '{value}' leaves {int(keep.sum())} studies; a meta-analysis "
-                f"needs at least two (values present: {levels})", source=self.source)
-        return BinaryData(
-            tuple(s for s, k in zip(self.study, keep, strict=True) if k),
-            self.events_t[keep], self.n_t[keep], self.events_c[keep], self.n_c[keep],
-            self.extra.loc[keep].reset_index(drop=True), self.source, self.column_map)
+        return self._keep(studies.subgroup_mask(self, column, value))
 
     def without(self, study: str) -> BinaryData:
         """The same data without one study (for leave-one-study-out refits)."""
-        if study not in self.study:
-            raise InputError(f"no study '{study}' in the data (studies: "
-                             f"{', '.join(self.study)})", source=self.source)
-        if self.k < 3:
-            raise InputError(f"leaving out '{study}' would leave {self.k - 1} study; a "
-                             "meta-analysis needs at least two", source=self.source)
-        keep = np.array([s != study for s in self.study])
-        extra = (self.extra.loc[keep].reset_index(drop=True) if not self.extra.empty
-                 else self.extra)
-        return BinaryData(
-            tuple(s for s in self.study if s != study), self.events_t[keep], self.n_t[keep],
-            self.events_c[keep], self.n_c[keep], extra, self.source, self.column_map)
+        return self._keep(studies.leave_out_mask(self, study))
+
+    def _keep(self, keep: np.ndarray) -> BinaryData:
+        return BinaryData(studies.kept_studies(self.study, keep), self.events_t[keep],
+                          self.n_t[keep], self.events_c[keep], self.n_c[keep],
+                          studies.kept_extra(self.extra, keep), self.source, self.column_map)
 
 
 def read_binary(
@@ -173,24 +137,8 @@ def read_binary(
     raise InputError(f"unknown layout '{layout}' (use wide, long or auto)", source="--layout")
 
 
-def _resolve_aliases(table: Table, given: Mapping[str, str]) -> tuple[Table, dict[str, str]]:
-    frame = table.frame
-    used: dict[str, str] = {ours: theirs for ours, theirs in given.items()}
-    renames: dict[str, str] = {}
-    for ours, aliases in WIDE_ALIASES.items():
-        if ours in frame.columns:
-            used.setdefault(ours, ours)
-            continue
-        for alias in aliases:
-            if alias in frame.columns and alias not in renames:
-                renames[alias] = ours
-                used[ours] = alias
-                break
-    return Table(frame.rename(columns=renames), table.source, table.rows), used
-
-
 def _read_wide(table: Table, given: Mapping[str, str]) -> BinaryData:
-    table, used = _resolve_aliases(table, given)
+    table, used = resolve_aliases(table, given, WIDE_ALIASES)
     cells.require_columns(
         table, WIDE_COLUMNS,
         hint="map yours with --col events_t=NAME (columns={'events_t': 'NAME'}), or give "
@@ -215,21 +163,6 @@ def _read_wide(table: Table, given: Mapping[str, str]) -> BinaryData:
                       {k: v for k, v in used.items() if k != v})
 
 
-def _arm_role(label: str, treatment: str | None, control: str | None) -> str | None:
-    if treatment is not None or control is not None:
-        if label == treatment:
-            return "t"
-        if label == control:
-            return "c"
-        return None
-    low = label.strip().lower()
-    if low in TREATMENT_LABELS:
-        return "t"
-    if low in CONTROL_LABELS:
-        return "c"
-    return None
-
-
 def _read_long(table: Table, treatment: str | None, control: str | None,
                given: Mapping[str, str]) -> BinaryData:
     cells.require_columns(table, LONG_COLUMNS,
@@ -243,26 +176,7 @@ def _read_long(table: Table, treatment: str | None, control: str | None,
         i = int(bad[0])
         raise InputError(f"events ({events[i]}) exceed n ({n[i]})", source=table.source,
                          row=table.row_of(i), column="events")
-    order: list[str] = []
-    slots: dict[str, dict[str, int]] = {}
-    for i, (s, a) in enumerate(zip(study, arm, strict=True)):
-        role = _arm_role(a, treatment, control)
-        if role is None:
-            accepted = (f"'{treatment}' or '{control}'" if treatment or control else
-                        "treatment/t/exp/experimental/intervention/active/msc or "
-                        "control/c/ctrl/placebo/comparator")
-            raise InputError(f"arm '{a}' is neither treatment nor control (accepted: "
-                             f"{accepted}; name yours with --treatment and --control)",
-                             source=table.source, row=table.row_of(i), column="arm")
-        if s not in slots:
-            slots[s] = {}
-            order.append(s)
-        if role in slots[s]:
-            raise InputError(
-                f"study '{s}' has a second {'treatment' if role == 't' else 'control'} arm "
-                f"(first in row {table.row_of(slots[s][role])}); combine arms or split the "
-                "study", source=table.source, row=table.row_of(i), column="arm")
-        slots[s][role] = i
+    order, slots = studies.pair_arms(table, study, arm, treatment, control)
     for s in order:
         missing = {"t", "c"} - set(slots[s])
         if missing:

@@ -31,20 +31,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayesmeta.data import cells
-from bayesmeta.data.binary import CONTROL_LABELS, TREATMENT_LABELS
+from bayesmeta.data import cells, studies
 from bayesmeta.data.effect_sizes import continuous_effects
 from bayesmeta.data.effects import (
     EffectsData,
     check_derived_effects,
     parse_measure,
-    resolve_aliases,
 )
-from bayesmeta.data.table import Table, read_table
+from bayesmeta.data.table import Table, read_table, resolve_aliases
 from bayesmeta.errors import InputError
 
 WIDE_COLUMNS = ("study", "mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")
 LONG_COLUMNS = ("study", "arm", "mean", "sd", "n")
+#: The default arm labels as this reader's error message lists them.
+ARM_LABELS_TEXT = ("treatment/t/exp/experimental/intervention/active or "
+                   "control/c/ctrl/placebo/comparator")
 OUTCOME_TYPES = ("final", "change")
 
 WIDE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -104,16 +105,7 @@ class ContinuousData:
         return kinds.pop() if len(kinds) == 1 else "mixed"
 
     def select(self, column: str, value: str) -> ContinuousData:
-        if column not in self.extra.columns:
-            have = ", ".join(self.extra.columns) or "none"
-            raise InputError(f"no column '{column}' to select on (extra columns: {have})",
-                             source=self.source)
-        keep = (self.extra[column].astype(str) == value).to_numpy()
-        if keep.sum() < 2:
-            levels = ", ".join(sorted(set(self.extra[column].astype(str))))
-            raise InputError(
-                f"{column} = '{value}' leaves {int(keep.sum())} studies; a meta-analysis "
-                f"needs at least two (values present: {levels})", source=self.source)
+        keep = studies.subgroup_mask(self, column, value)
         pick = np.flatnonzero(keep)
         return ContinuousData(
             tuple(self.study[i] for i in pick), self.mean_t[keep], self.sd_t[keep],
@@ -229,13 +221,6 @@ def _read_wide(table: Table, given: str | None, columns: Mapping[str, str]) -> C
                           table.source, {k: v for k, v in used.items() if k != v}, table.rows)
 
 
-def _role(label: str, treatment: str | None, control: str | None) -> str | None:
-    if treatment is not None or control is not None:
-        return "t" if label == treatment else "c" if label == control else None
-    low = label.strip().lower()
-    return "t" if low in TREATMENT_LABELS else "c" if low in CONTROL_LABELS else None
-
-
 def _read_long(table: Table, treatment: str | None, control: str | None, given: str | None,
                columns: Mapping[str, str]) -> ContinuousData:
     cells.require_columns(table, LONG_COLUMNS,
@@ -244,26 +229,8 @@ def _read_long(table: Table, treatment: str | None, control: str | None, given: 
     arm = cells.text_column(table, "arm")
     mean, sd, n = _arms(table, "mean", "sd", "n")
     kinds = _types(table, len(study), given)
-    order: list[str] = []
-    slots: dict[str, dict[str, int]] = {}
-    for i, (s, a) in enumerate(zip(study, arm, strict=True)):
-        role = _role(a, treatment, control)
-        if role is None:
-            accepted = (f"'{treatment}' or '{control}'" if treatment or control else
-                        "treatment/t/exp/experimental/intervention/active or "
-                        "control/c/ctrl/placebo/comparator")
-            raise InputError(f"arm '{a}' is neither treatment nor control (accepted: "
-                             f"{accepted}; name yours with --treatment and --control)",
-                             source=table.source, row=table.row_of(i), column="arm")
-        if s not in slots:
-            slots[s] = {}
-            order.append(s)
-        if role in slots[s]:
-            raise InputError(
-                f"study '{s}' has a second {'treatment' if role == 't' else 'control'} arm "
-                f"(first in row {table.row_of(slots[s][role])}); combine arms or split the "
-                "study", source=table.source, row=table.row_of(i), column="arm")
-        slots[s][role] = i
+    order, slots = studies.pair_arms(table, study, arm, treatment, control,
+                                     default_labels=ARM_LABELS_TEXT)
     for s in order:
         if len(slots[s]) < 2:
             only = next(iter(slots[s].values()))

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayesmeta.data import cells
+from bayesmeta.data import cells, studies
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.data.effect_sizes import CC_RULES, binary_effects
-from bayesmeta.data.table import Table, read_table
+from bayesmeta.data.table import Table, read_table, resolve_aliases
 from bayesmeta.errors import InputError
 
 #: The scales an effect can be on. Ratio measures are analysed on the log scale.
@@ -114,65 +114,27 @@ class EffectsData:
         return float(np.sqrt(np.sum(self.n) / np.sum(1.0 / self.sei**2)))
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({"study": list(self.study), "yi": self.yi, "sei": self.sei})
-        if not self.extra.empty:
-            frame = pd.concat([frame, self.extra.reset_index(drop=True)], axis=1)
-        return frame
+        return studies.with_extra(pd.DataFrame({"study": list(self.study), "yi": self.yi,
+                                                "sei": self.sei}), self.extra)
 
     def select(self, column: str, value: str) -> EffectsData:
         """Keep the studies whose extra column ``column`` equals ``value`` (e.g. a subgroup)."""
-        if column not in self.extra.columns:
-            have = ", ".join(self.extra.columns) or "none"
-            raise InputError(f"no column '{column}' to select on (extra columns: {have})",
-                             source=self.source)
-        keep = (self.extra[column].astype(str) == value).to_numpy()
-        if keep.sum() < 2:
-            levels = ", ".join(sorted(set(self.extra[column].astype(str))))
-            raise InputError(
-                f"{column} = '{value}' leaves {int(keep.sum())} studies; a meta-analysis "
-                f"needs at least two (values present: {levels})", source=self.source)
-        return EffectsData(
-            tuple(s for s, k in zip(self.study, keep, strict=True) if k), self.yi[keep],
-            self.sei[keep], self.measure, self.source, self.column_map,
-            self.extra.loc[keep].reset_index(drop=True), self.derivation,
-            None if self.n is None else self.n[keep], self.details)
+        return self._keep(studies.subgroup_mask(self, column, value), self.details)
 
     def without(self, study: str) -> EffectsData:
         """The same data without one study (for leave-one-study-out refits). The other
         studies keep their estimates as they are (for effects derived from 2×2 tables: with
         the continuity correction they were given)."""
-        if study not in self.study:
-            raise InputError(f"no study '{study}' in the data (studies: "
-                             f"{', '.join(self.study)})", source=self.source)
-        if self.k < 3:
-            raise InputError(f"leaving out '{study}' would leave {self.k - 1} study; a "
-                             "meta-analysis needs at least two", source=self.source)
-        keep = np.array([s != study for s in self.study])
-        extra = (self.extra.loc[keep].reset_index(drop=True) if not self.extra.empty
-                 else self.extra)
+        keep = studies.leave_out_mask(self, study)
         details = {k: ([s for s in v if s != study] if k == "corrected_studies"
                        and isinstance(v, list) else v) for k, v in self.details.items()}
+        return self._keep(keep, details)
+
+    def _keep(self, keep: np.ndarray, details: Mapping[str, object]) -> EffectsData:
         return EffectsData(
-            tuple(s for s in self.study if s != study), self.yi[keep], self.sei[keep],
-            self.measure, self.source, self.column_map, extra, self.derivation,
-            None if self.n is None else self.n[keep], details)
-
-
-def resolve_aliases(table: Table, given: Mapping[str, str],
-                     aliases: Mapping[str, tuple[str, ...]]) -> tuple[Table, dict[str, str]]:
-    frame = table.frame
-    used: dict[str, str] = dict(given)
-    renames: dict[str, str] = {}
-    for ours, names in aliases.items():
-        if ours in frame.columns:
-            used.setdefault(ours, ours)
-            continue
-        for alias in names:
-            if alias in frame.columns and alias not in renames and alias not in aliases:
-                renames[alias] = ours
-                used[ours] = alias
-                break
-    return Table(frame.rename(columns=renames), table.source, table.rows), used
+            studies.kept_studies(self.study, keep), self.yi[keep], self.sei[keep],
+            self.measure, self.source, self.column_map, studies.kept_extra(self.extra, keep),
+            self.derivation, None if self.n is None else self.n[keep], details)
 
 
 def read_effects(

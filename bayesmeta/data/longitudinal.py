@@ -31,8 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayesmeta.data import cells
-from bayesmeta.data.binary import CONTROL_LABELS, TREATMENT_LABELS
+from bayesmeta.data import cells, studies
 from bayesmeta.data.effect_sizes import continuous_effects
 from bayesmeta.data.table import Table, read_table
 from bayesmeta.errors import InputError
@@ -302,13 +301,6 @@ def _read_wide_arms(table: Table, measure: str) -> _Rows:
     return _Rows(positions, study, eff.yi, eff.sei, [str(table.row_of(i)) for i in positions])
 
 
-def _arm_role(label: str, treatment: str | None, control: str | None) -> str | None:
-    if treatment is not None or control is not None:
-        return "t" if label == treatment else "c" if label == control else None
-    low = label.strip().lower()
-    return "t" if low in TREATMENT_LABELS else "c" if low in CONTROL_LABELS else None
-
-
 def _read_long_arms(table: Table, treatment: str | None, control: str | None,
                     measure: str) -> _Rows:
     cells.require_columns(table, LONG_ARM_COLUMNS,
@@ -323,14 +315,9 @@ def _read_long_arms(table: Table, treatment: str | None, control: str | None,
     slots: dict[tuple[str, str], dict[str, int]] = {}
     order: list[tuple[str, str]] = []
     for i, (s, a, t) in enumerate(zip(study, arm, time_text, strict=True)):
-        role = _arm_role(a, treatment, control)
+        role = studies.arm_role(a, treatment, control)
         if role is None:
-            accepted = (f"'{treatment}' or '{control}'" if treatment or control else
-                        "treatment/t/exp/experimental/intervention/active/msc or "
-                        "control/c/ctrl/placebo/comparator")
-            raise InputError(f"arm '{a}' is neither treatment nor control (accepted: "
-                             f"{accepted}; name yours with --treatment and --control)",
-                             source=table.source, row=table.row_of(i), column="arm")
+            raise studies.unknown_arm(table, i, a, treatment, control)
         key = (s, t)
         if key not in slots:
             slots[key] = {}

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayesmeta.data import cells
-from bayesmeta.data.table import Table, read_table
-from bayesmeta.errors import InputError
+from bayesmeta.data import cells, studies
+from bayesmeta.data.table import read_table, resolve_aliases
 
 RATE_COLUMNS = ("study", "events_t", "exposure_t", "events_c", "exposure_c")
 
@@ -32,7 +31,7 @@ RATE_ALIASES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class RateData:
+class RateData(studies.TwoArmEvents):
     """Validated two-arm event-rate data, one entry per study (treatment ``_t``, control ``_c``)."""
 
     study: tuple[str, ...]
@@ -45,15 +44,6 @@ class RateData:
     column_map: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def k(self) -> int:
-        return len(self.study)
-
-    @property
-    def double_zero(self) -> np.ndarray:
-        """Studies with no events in either arm."""
-        return (self.events_t == 0) & (self.events_c == 0)
-
-    @property
     def any_zero(self) -> np.ndarray:
         return (self.events_t == 0) | (self.events_c == 0)
 
@@ -63,43 +53,22 @@ class RateData:
 
     def select(self, column: str, value: str) -> RateData:
         """Keep the studies whose extra column ``column`` equals ``value`` (a subgroup)."""
-        if column not in self.extra.columns:
-            have = ", ".join(self.extra.columns) or "none"
-            raise InputError(f"no column '{column}' to select on (extra columns: {have})",
-                             source=self.source)
-        keep = (self.extra[column].astype(str) == value).to_numpy()
-        if keep.sum() < 2:
-            levels = ", ".join(sorted(set(self.extra[column].astype(str))))
-            raise InputError(
-                f"{column} = '{value}' leaves {int(keep.sum())} studies; a meta-analysis "
-                f"needs at least two (values present: {levels})", source=self.source)
-        return RateData(tuple(s for s, k in zip(self.study, keep, strict=True) if k),
-                        self.events_t[keep], self.exposure_t[keep], self.events_c[keep],
-                        self.exposure_c[keep], self.extra.loc[keep].reset_index(drop=True),
-                        self.source, self.column_map)
+        return self._keep(studies.subgroup_mask(self, column, value))
 
     def without(self, study: str) -> RateData:
         """The same data without one study (for leave-one-study-out refits)."""
-        if study not in self.study:
-            raise InputError(f"no study '{study}' in the data (studies: "
-                             f"{', '.join(self.study)})", source=self.source)
-        if self.k < 3:
-            raise InputError(f"leaving out '{study}' would leave {self.k - 1} study; a "
-                             "meta-analysis needs at least two", source=self.source)
-        keep = np.array([s != study for s in self.study])
-        extra = (self.extra.loc[keep].reset_index(drop=True) if not self.extra.empty
-                 else self.extra)
-        return RateData(tuple(s for s in self.study if s != study), self.events_t[keep],
+        return self._keep(studies.leave_out_mask(self, study))
+
+    def _keep(self, keep: np.ndarray) -> RateData:
+        return RateData(studies.kept_studies(self.study, keep), self.events_t[keep],
                         self.exposure_t[keep], self.events_c[keep], self.exposure_c[keep],
-                        extra, self.source, self.column_map)
+                        studies.kept_extra(self.extra, keep), self.source, self.column_map)
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame({"study": list(self.study), "events_t": self.events_t,
-                              "exposure_t": self.exposure_t, "events_c": self.events_c,
-                              "exposure_c": self.exposure_c})
-        if not self.extra.empty:
-            frame = pd.concat([frame, self.extra.reset_index(drop=True)], axis=1)
-        return frame
+        return studies.with_extra(pd.DataFrame({
+            "study": list(self.study), "events_t": self.events_t,
+            "exposure_t": self.exposure_t, "events_c": self.events_c,
+            "exposure_c": self.exposure_c}), self.extra)
 
 
 def is_rate_table(data: str | Path | pd.DataFrame, *, sep: str = ",",
@@ -121,7 +90,7 @@ def read_rates(data: str | Path | pd.DataFrame, *, columns: Mapping[str, str] | 
         With a one-line message naming file, row and column for every problem.
     """
     table = read_table(data, sep=sep, encoding=encoding, columns=columns)
-    table, used = _resolve_aliases(table, columns or {})
+    table, used = resolve_aliases(table, columns or {}, RATE_ALIASES)
     cells.require_columns(
         table, RATE_COLUMNS,
         hint="a rate table has events and person-time per arm; map yours with "
@@ -136,19 +105,3 @@ def read_rates(data: str | Path | pd.DataFrame, *, columns: Mapping[str, str] | 
     extra = table.frame.drop(columns=list(RATE_COLUMNS)).reset_index(drop=True)
     return RateData(tuple(study), events_t, exposure_t, events_c, exposure_c, extra,
                     table.source, {k: v for k, v in used.items() if k != v})
-
-
-def _resolve_aliases(table: Table, given: Mapping[str, str]) -> tuple[Table, dict[str, str]]:
-    frame = table.frame
-    used: dict[str, str] = dict(given)
-    renames: dict[str, str] = {}
-    for ours, aliases in RATE_ALIASES.items():
-        if ours in frame.columns:
-            used.setdefault(ours, ours)
-            continue
-        for alias in aliases:
-            if alias in frame.columns and alias not in renames:
-                renames[alias] = ours
-                used[ours] = alias
-                break
-    return Table(frame.rename(columns=renames), table.source, table.rows), used

@@ -238,3 +238,23 @@ def _rename(table: Table, columns: Mapping[str, str]) -> Table:
                if ours in present and ours not in renames]
     frame = table.frame.drop(columns=clashes).rename(columns=renames)
     return Table(frame, table.source, table.rows)
+
+
+def resolve_aliases(table: Table, given: Mapping[str, str],
+                    aliases: Mapping[str, tuple[str, ...]]) -> tuple[Table, dict[str, str]]:
+    """Rename columns found under another tool's name (``aliases``: ours → theirs, in order
+    of preference) to ours; return the table and which name each of our columns was read
+    from (``given`` mappings first). A name that is itself one of ours is never renamed."""
+    frame = table.frame
+    used: dict[str, str] = dict(given)
+    renames: dict[str, str] = {}
+    for ours, names in aliases.items():
+        if ours in frame.columns:
+            used.setdefault(ours, ours)
+            continue
+        for alias in names:
+            if alias in frame.columns and alias not in renames and alias not in aliases:
+                renames[alias] = ours
+                used[ours] = alias
+                break
+    return Table(frame.rename(columns=renames), table.source, table.rows), used

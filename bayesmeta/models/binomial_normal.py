@@ -28,11 +28,11 @@ involving rare events. Res Synth Methods 2020;11:74–90.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bayesmeta.data.binary import BinaryData
-from bayesmeta.priors import Prior, parse_prior
+from bayesmeta.models.two_arm import BaselinePriors, normal_random_effects
 
 if TYPE_CHECKING:  # PyMC is imported when a model is built, not when this module is
     import pymc as pm
@@ -41,20 +41,9 @@ NAME = "binomial_normal"
 
 
 @dataclass(frozen=True)
-class BinomialNormalPriors:
-    """Priors of the binomial–normal model; defaults as in Günhan et al. (2020)."""
-
-    baseline: Prior = field(default_factory=lambda: Prior("normal", (0.0, 10.0)))
-    effect: Prior = field(default_factory=lambda: Prior("normal", (0.0, 2.82)))
-    tau: Prior = field(default_factory=lambda: Prior("halfnormal", (0.5,)))
-
-    def __post_init__(self) -> None:
-        parse_prior(self.baseline, option="baseline prior", support="real")
-        parse_prior(self.effect, option="effect prior", support="real")
-        parse_prior(self.tau, option="tau prior", support="positive")
-
-    def as_dict(self) -> dict[str, Prior]:
-        return {"baseline": self.baseline, "effect": self.effect, "tau": self.tau}
+class BinomialNormalPriors(BaselinePriors):
+    """Priors of the binomial–normal model; defaults as in Günhan et al. (2020) (fields,
+    defaults and checks: :class:`~bayesmeta.models.two_arm.BaselinePriors`)."""
 
 
 def build_binomial_normal(data: BinaryData, priors: BinomialNormalPriors | None = None, *,
@@ -76,12 +65,7 @@ def build_binomial_normal(data: BinaryData, priors: BinomialNormalPriors | None 
         else:
             n_t, n_c, events_t, events_c = data.n_t, data.n_c, data.events_t, data.events_c
         mu = priors.baseline.to_pymc("mu", dims="study")
-        theta = priors.effect.to_pymc("theta")
-        tau = priors.tau.to_pymc("tau")
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        theta_study = pm.Deterministic("theta_study", theta + tau * z, dims="study")
-        z_new = pm.Normal("z_new", 0.0, 1.0)
-        pm.Deterministic("theta_new", theta + tau * z_new)
+        theta_study = normal_random_effects(priors.effect, priors.tau)
         pm.Binomial("events_t", n=n_t, logit_p=mu + 0.5 * theta_study,
                     observed=events_t, dims="study")
         pm.Binomial("events_c", n=n_c, logit_p=mu - 0.5 * theta_study,

@@ -43,6 +43,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from bayesmeta.data.binary import BinaryData
+from bayesmeta.models.two_arm import normal_random_effects
 from bayesmeta.priors import Prior, parse_prior
 
 if TYPE_CHECKING:  # PyMC loads when a model is built, not when this module is imported
@@ -157,12 +158,7 @@ def build_conditional_hypergeometric(data: BinaryData,
         return noncentral_hypergeometric_logp(value, theta, n_t, n_c, total, support)
 
     with pm.Model(coords=coords) as model:
-        theta = priors.effect.to_pymc("theta")
-        tau = priors.tau.to_pymc("tau")
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        theta_study = pm.Deterministic("theta_study", theta + tau * z, dims="study")
-        z_new = pm.Normal("z_new", 0.0, 1.0)
-        pm.Deterministic("theta_new", theta + tau * z_new)
+        theta_study = normal_random_effects(priors.effect, priors.tau)
         pm.CustomDist("events_t", theta_study, logp=logp, observed=data.events_t,
                       dims="study")
     return model

@@ -27,13 +27,13 @@ Poisson–normal GLMM, section 3.2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bayesmeta.data.rates import RateData
-from bayesmeta.priors import Prior, parse_prior
+from bayesmeta.models.two_arm import BaselinePriors, normal_random_effects
 
 if TYPE_CHECKING:  # PyMC loads when a model is built, not when this module is imported
     import pymc as pm
@@ -42,20 +42,9 @@ NAME = "poisson_normal"
 
 
 @dataclass(frozen=True)
-class PoissonNormalPriors:
-    """Priors of the Poisson–normal model (the binomial–normal defaults, on the rate scale)."""
-
-    baseline: Prior = field(default_factory=lambda: Prior("normal", (0.0, 10.0)))
-    effect: Prior = field(default_factory=lambda: Prior("normal", (0.0, 2.82)))
-    tau: Prior = field(default_factory=lambda: Prior("halfnormal", (0.5,)))
-
-    def __post_init__(self) -> None:
-        parse_prior(self.baseline, option="baseline prior", support="real")
-        parse_prior(self.effect, option="effect prior", support="real")
-        parse_prior(self.tau, option="tau prior", support="positive")
-
-    def as_dict(self) -> dict[str, Prior]:
-        return {"baseline": self.baseline, "effect": self.effect, "tau": self.tau}
+class PoissonNormalPriors(BaselinePriors):
+    """Priors of the Poisson–normal model (the binomial–normal defaults, on the rate scale;
+    fields, defaults and checks: :class:`~bayesmeta.models.two_arm.BaselinePriors`)."""
 
 
 def build_poisson_exposure(data: RateData, priors: PoissonNormalPriors | None = None, *,
@@ -81,12 +70,7 @@ def build_poisson_exposure(data: RateData, priors: PoissonNormalPriors | None = 
             events_t = pm.Data("events_t_data", events_t, dims="study")
             events_c = pm.Data("events_c_data", events_c, dims="study")
         mu = priors.baseline.to_pymc("mu", dims="study")
-        theta = priors.effect.to_pymc("theta")
-        tau = priors.tau.to_pymc("tau")
-        z = pm.Normal("z", 0.0, 1.0, dims="study")
-        theta_study = pm.Deterministic("theta_study", theta + tau * z, dims="study")
-        z_new = pm.Normal("z_new", 0.0, 1.0)
-        pm.Deterministic("theta_new", theta + tau * z_new)
+        theta_study = normal_random_effects(priors.effect, priors.tau)
         pm.Poisson("events_t", mu=pm.math.exp(log_t + mu + 0.5 * theta_study),
                    observed=events_t, dims="study")
         pm.Poisson("events_c", mu=pm.math.exp(log_c + mu - 0.5 * theta_study),

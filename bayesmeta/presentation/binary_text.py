@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 from bayesmeta.inference.diagnostics import Diagnostics
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, table
+from bayesmeta.presentation.text import (
+    column_map_line,
+    fmt,
+    fmt_prob,
+    likelihood_words,
+    observed_ratio_text,
+    settings_text,
+    table,
+)
 from bayesmeta.results.binary import BinaryMetaResult
 
 RULE = "─" * 78
@@ -55,8 +61,7 @@ def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
                  f"{' (' + ', '.join(dz) + ')' if dz else ''}; {kept}, "
                  "no continuity correction")
     if d.column_map:
-        lines.append("      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in
-                                                          d.column_map.items()))
+        lines.append(column_map_line(d.column_map))
     lines += ["", "Priors"]
     lines.append(table([[*PRIOR_ROWS[slot], "~ " + prior.describe()]
                         for slot, prior in res.priors.as_dict().items()], align="lll"))
@@ -93,11 +98,7 @@ def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
     lines += ["", "Studies: observed OR (no correction; — where a cell is zero) and shrunken OR"]
     rows = []
     for r in res.study_effects().itertuples():
-        if math.isnan(r.observed_log_or):
-            obs = "—"
-        else:
-            lo, hi = (math.exp(r.observed_log_or + s * 1.96 * r.observed_se) for s in (-1, 1))
-            obs = f"{fmt(math.exp(r.observed_log_or))} ({fmt(lo)}–{fmt(hi)})"
+        obs = observed_ratio_text(r.observed_log_or, r.observed_se)
         rows.append([r.study, f"{r.events_t}/{r.n_t}", f"{r.events_c}/{r.n_c}", obs,
                      f"{fmt(r.or_median)} ({fmt(r.or_q025)}–{fmt(r.or_q975)})"])
     lines.append(table(rows, header=["study", "treatment", "control", "observed OR (95% CI)",
@@ -109,9 +110,7 @@ def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
                       "`bayesmeta sensitivity` compares other priors)"]
         lines += power_scaling_text(res.prior_sensitivity())
     lines += ["", diagnostics_text(res.diagnostics)]
-    st = res.settings
-    lines.append(f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} warm-up"
-                 f" + {st.draws} draws), target_accept {st.target_accept}, seed {st.seed}")
+    lines.append(settings_text(res.settings))
     return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesmeta.presentation.effects_text import RULE
-from bayesmeta.presentation.text import fmt, fmt_prob, table
+from bayesmeta.presentation.text import fmt, fmt_prob, settings_text, table
 from bayesmeta.results.effects_sensitivity import EffectsSensitivityResult
 from bayesmeta.results.tau_scale_curve import TauScaleCurve
 
@@ -75,9 +75,8 @@ def render_effects_sensitivity(res: EffectsSensitivityResult, *,
     else:
         st = res.settings
         assert st is not None
-        lines.append(f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} "
-                     f"warm-up + {st.draws} draws), target_accept {st.target_accept}, seed "
-                     f"{st.seed}; each row is `fit effects --method mcmc` with that prior")
+        lines.append(settings_text(st) + "; each row is `fit effects --method mcmc` with "
+                     "that prior")
     return "\n".join(lines)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 
 from bayesmeta.presentation.binary_text import diagnostics_text
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, table
+from bayesmeta.presentation.text import (
+    column_map_line,
+    fmt,
+    fmt_prob,
+    likelihood_words,
+    settings_text,
+    table,
+)
 from bayesmeta.results.effects import EffectsMetaResult
 
 RULE = "─" * 78
@@ -51,8 +58,7 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
     if d.derivation and d.derivation != "as given":
         lines.append(f"      {d.derivation}")
     if d.column_map:
-        lines.append("      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in
-                                                          d.column_map.items()))
+        lines.append(column_map_line(d.column_map))
     lines += ["", "Priors"]
     p = res.priors
     rows = [["pooled effect", "mu", "~ " + p.mu.describe()]]
@@ -107,10 +113,7 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
     else:
         assert res.diagnostics is not None and res.settings is not None
         lines.append(diagnostics_text(res.diagnostics))
-        st = res.settings
-        lines.append(f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} "
-                     f"warm-up + {st.draws} draws), target_accept {st.target_accept}, "
-                     f"seed {st.seed}")
+        lines.append(settings_text(res.settings))
     return "\n".join(lines)
 
 

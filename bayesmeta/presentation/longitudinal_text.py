@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from bayesmeta.models.longitudinal import data_scale
 from bayesmeta.presentation.binary_text import RULE, diagnostics_text
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, table
+from bayesmeta.presentation.text import (
+    column_map_line,
+    fmt,
+    fmt_prob,
+    likelihood_words,
+    settings_text,
+    table,
+)
 from bayesmeta.priors import Prior
 from bayesmeta.results.longitudinal import LongitudinalMetaResult
 
@@ -57,8 +64,7 @@ def render_longitudinal(res: LongitudinalMetaResult, *, label: str | None = None
         lines.append(f"      {missing} of {d.k} studies miss some time point(s): each enters "
                      "with the times it reported (nothing imputed)")
     if d.column_map:
-        lines.append("      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in
-                                                          d.column_map.items()))
+        lines.append(column_map_line(d.column_map))
     for note in d.notes:
         lines.append(f"  NOTE: {note}")
     lines += ["", "Model"]
@@ -150,7 +156,5 @@ def render_longitudinal(res: LongitudinalMetaResult, *, label: str | None = None
         lines.append(f"  change of the pooled effect from {d.time_label(first)} to "
                      f"{d.time_label(last)}: {fmt(ch['median'])} ({_interval(ch)})")
     lines += ["", diagnostics_text(res.diagnostics)]
-    st = res.settings
-    lines.append(f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} warm-up"
-                 f" + {st.draws} draws), target_accept {st.target_accept}, seed {st.seed}")
+    lines.append(settings_text(res.settings))
     return "\n".join(lines)

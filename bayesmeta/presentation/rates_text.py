@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 from bayesmeta.presentation.binary_text import RULE, _prob_line, _row, diagnostics_text
-from bayesmeta.presentation.text import fmt, table
+from bayesmeta.presentation.text import (
+    column_map_line,
+    fmt,
+    observed_ratio_text,
+    settings_text,
+    table,
+)
 from bayesmeta.results.rates import RateMetaResult
 
 PRIOR_ROWS = {"baseline": ("study baselines (log rate)", "mu[study]"),
@@ -25,8 +29,7 @@ def render_rates(res: RateMetaResult, *, label: str | None = None) -> str:
     lines.append(f"      {len(zero)} with no events in an arm, {len(dz)} with none in either; "
                  "all kept, no continuity correction")
     if d.column_map:
-        lines.append("      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in
-                                                          d.column_map.items()))
+        lines.append(column_map_line(d.column_map))
     lines += ["", "Priors"]
     lines.append(table([[*PRIOR_ROWS[slot], "~ " + prior.describe()]
                         for slot, prior in res.priors.as_dict().items()], align="lll"))
@@ -61,18 +64,12 @@ def render_rates(res: RateMetaResult, *, label: str | None = None) -> str:
     lines += ["", "Studies: observed RR (— where an arm has no events) and shrunken RR"]
     rows = []
     for r in res.study_effects().itertuples():
-        if math.isnan(r.observed_log_rr):
-            obs = "—"
-        else:
-            lo, hi = (math.exp(r.observed_log_rr + k * 1.96 * r.observed_se) for k in (-1, 1))
-            obs = f"{fmt(math.exp(r.observed_log_rr))} ({fmt(lo)}–{fmt(hi)})"
+        obs = observed_ratio_text(r.observed_log_rr, r.observed_se)
         rows.append([r.study, f"{r.events_t}/{fmt(r.exposure_t)}",
                      f"{r.events_c}/{fmt(r.exposure_c)}", obs,
                      f"{fmt(r.rr_median)} ({fmt(r.rr_q025)}–{fmt(r.rr_q975)})"])
     lines.append(table(rows, header=["study", "treatment", "control", "observed RR (95% CI)",
                                      "shrunken RR (95% CrI)"], align="lrrrr"))
     lines += ["", diagnostics_text(res.diagnostics)]
-    st = res.settings
-    lines.append(f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} warm-up"
-                 f" + {st.draws} draws), target_accept {st.target_accept}, seed {st.seed}")
+    lines.append(settings_text(res.settings))
     return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bayesmeta.presentation.binary_text import RULE
-from bayesmeta.presentation.text import fmt, fmt_prob, table
+from bayesmeta.presentation.text import fmt, fmt_prob, settings_text, table
 from bayesmeta.results.prior_sensitivity import (
     CONFLICT,
     EXPLANATIONS,
@@ -91,7 +91,6 @@ def render_sensitivity(res: SensitivityResult, *, label: str | None = None) -> s
         lines.append("  A uniform prior does not change when scaled, so power-scaling cannot "
                      "flag it; the sweep above compares it with the others.")
     st = res.settings
-    lines += ["", f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} "
-                  f"warm-up + {st.draws} draws), target_accept {st.target_accept}, seed "
-                  f"{st.seed}; one compiled model, priors given as data; method {res.method}"]
+    lines += ["", settings_text(st) + "; one compiled model, priors given as data; method "
+                  f"{res.method}"]
     return "\n".join(lines)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
@@ -78,3 +79,24 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str] | None = None,
         if header and j == 0:
             lines.append(" " * indent + "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def settings_text(settings: Any) -> str:
+    """``Settings: ...``: the sampler, chains, warm-up and draws, target_accept and seed of
+    an MCMC fit (the printed summaries' last line; callers may append to it)."""
+    st = settings
+    return (f"Settings: {st.resolved_sampler} NUTS, {st.chains} chains × ({st.tune} warm-up + "
+            f"{st.draws} draws), target_accept {st.target_accept}, seed {st.seed}")
+
+
+def column_map_line(column_map: Mapping[str, str]) -> str:
+    """The data line that names the columns read under other names."""
+    return "      columns read as: " + ", ".join(f"{k} = '{v}'" for k, v in column_map.items())
+
+
+def observed_ratio_text(log_estimate: float, se: float) -> str:
+    """A study's observed ratio with its 95% Wald interval, ``—`` when there is none."""
+    if math.isnan(log_estimate):
+        return "—"
+    lo, hi = (math.exp(log_estimate + k * 1.96 * se) for k in (-1, 1))
+    return f"{fmt(math.exp(log_estimate))} ({fmt(lo)}–{fmt(hi)})"

@@ -19,29 +19,25 @@
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.errors import InputError
 from bayesmeta.files import write_with
-from bayesmeta.inference.diagnostics import Diagnostics
-from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.binomial_normal import NAME as MODEL_NAME
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
-from bayesmeta.priors import Prior
 from bayesmeta.results.absolute import NumberNeeded, risk_difference_draws
 from bayesmeta.results.effect_scale import ODDS_RATIO, EffectScale
-from bayesmeta.results.forest import ForestRow, ForestTable, Interval
+from bayesmeta.results.jsonable import clean
 from bayesmeta.results.marginal import DrawsMarginal
-from bayesmeta.results.versions import software_versions
+from bayesmeta.results.two_arm import Baseline, TwoArmMCMCResult
 
 SCHEMA = "bayesmeta.fit.binary/1"
 
@@ -55,15 +51,8 @@ QUANTITIES = {
 }
 
 
-@dataclass(frozen=True)
-class BaselineRisk:
+class BaselineRisk(Baseline):
     """The control-arm risk used for absolute effects, and where it came from."""
-
-    value: float
-    source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "source": self.source}
 
 
 def default_baseline(data: BinaryData) -> BaselineRisk:
@@ -76,53 +65,22 @@ def default_baseline(data: BinaryData) -> BaselineRisk:
 
 
 @dataclass(frozen=True, eq=False)
-class BinaryMetaResult:
-    """A fitted binomial–normal meta-analysis (see the module docstring)."""
+class BinaryMetaResult(TwoArmMCMCResult[BinaryData, BinomialNormalPriors, BaselineRisk]):
+    """A fitted binomial–normal meta-analysis (see the module docstring; the fields and the
+    shared questions are :class:`~bayesmeta.results.two_arm.TwoArmMCMCResult`'s)."""
 
-    data: BinaryData
-    priors: BinomialNormalPriors
-    settings: SamplerSettings
-    idata: xr.DataTree
-    diagnostics: Diagnostics
-    thresholds: tuple[float, ...] = ()
-    baseline: BaselineRisk | None = None
     model: str = MODEL_NAME
-    timings: dict[str, float] = field(default_factory=dict)
-    #: How the data were named when fitted (the CLI's DATA argument); printed as "Data: ...".
-    label: str | None = None
-    #: Software versions that produced the fit (set when reloaded from a saved file;
-    #: None means the versions running now).
-    versions: dict[str, str] | None = None
 
-    @property
-    def schema(self) -> str:
-        return SCHEMA
+    _schema: ClassVar[str] = SCHEMA
+    _quantities: ClassVar[Mapping[str, tuple[str, Any]]] = QUANTITIES
+    _ratio: ClassVar[str] = "or"
+    _threshold_words: ClassVar[str] = "an OR threshold"
+    _baseline_key: ClassVar[str] = "baseline_risk"
+    _zero_note: ClassVar[str] = "zero cell"
+    _forest_captions: ClassVar[Mapping[str, str]] = {"details_caption": "events / patients"}
 
     #: The effect measure (plots, influence, report): the odds ratio, harm = OR above 1.
     effect_scale: ClassVar[EffectScale] = ODDS_RATIO
-    #: The parameters whose chains the trace and rank plots show.
-    main_parameters: ClassVar[tuple[str, ...]] = ("theta", "tau")
-
-    # -- single quantities -------------------------------------------------------------
-    @property
-    def posterior_tree(self) -> xr.DataTree:
-        return self.idata["posterior"]
-
-    def posterior(self, name: str) -> DrawsMarginal:
-        """The posterior of ``log_or``, ``or``, ``tau``, ``theta_new`` or ``or_new``."""
-        if name not in QUANTITIES:
-            raise InputError(f"unknown quantity '{name}'; known: {', '.join(QUANTITIES)}")
-        var, func = QUANTITIES[name]
-        draws = np.asarray(self.posterior_tree[var].transpose("chain", "draw").values)
-        return DrawsMarginal(name, draws if func is None else func(draws))
-
-    def prob_harm(self, threshold: float = 1.0, *, predictive: bool = False) -> float:
-        """P(OR > threshold) — or, with ``predictive``, the same for a new study's OR."""
-        if not threshold > 0:
-            raise InputError(f"an OR threshold must be greater than 0 (got {threshold})",
-                             source="--threshold")
-        draws = self.posterior("theta_new" if predictive else "log_or")
-        return draws.sf(math.log(threshold))
 
     # -- local prior sensitivity -------------------------------------------------------
     def prior_sensitivity(self):
@@ -138,10 +96,17 @@ class BinaryMetaResult:
 
         return power_scaling(self.idata, self.data, self.priors)
 
+    def _model_checks(self) -> dict[str, Any]:
+        sensitivity = self.prior_sensitivity()
+        return {"prior_sensitivity": None if sensitivity is None else sensitivity.to_dict()}
+
     # -- absolute effects --------------------------------------------------------------
     @property
     def baseline_risk(self) -> BaselineRisk:
         return self.baseline or default_baseline(self.data)
+
+    def _baseline_used(self) -> BaselineRisk:
+        return self.baseline_risk
 
     def risk_difference(self, *, predictive: bool = False, per: int = 1000) -> DrawsMarginal:
         """Risk difference (treatment − control) per ``per`` patients at the baseline risk."""
@@ -155,120 +120,40 @@ class BinaryMetaResult:
         lo, hi = rd.interval(0.95)
         return NumberNeeded(rd.median, lo, hi)
 
+    def _absolute_difference(self, *, predictive: bool = False) -> DrawsMarginal:
+        return self.risk_difference(predictive=predictive)
+
+    def _absolute_effects(self) -> dict[str, Any]:
+        return {
+            "baseline_risk": self.baseline_risk.to_dict(),
+            "risk_difference_per_1000": self.risk_difference().summary(),
+            "risk_difference_per_1000_new": self.risk_difference(predictive=True).summary(),
+            "number_needed": self.number_needed().to_dict(),
+        }
+
     # -- studies -----------------------------------------------------------------------
-    def study_effects(self) -> pd.DataFrame:
-        """Per study: counts, observed log OR (none when a cell is zero), shrunken log OR."""
+    def _observed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Observed log OR and its SE (inf/nan with a zero cell)."""
         d = self.data
         with np.errstate(divide="ignore", invalid="ignore"):
             observed = (np.log(d.events_t) - np.log(d.n_t - d.events_t)
                         - np.log(d.events_c) + np.log(d.n_c - d.events_c))
             se = np.sqrt(1 / d.events_t + 1 / (d.n_t - d.events_t) + 1 / d.events_c
                          + 1 / (d.n_c - d.events_c))
-        zero = d.any_zero
-        theta = self.posterior_tree["theta_study"].transpose("chain", "draw", "study").values
-        flat = theta.reshape(-1, d.k)
-        q = np.quantile(flat, [0.025, 0.5, 0.975], axis=0)
-        return pd.DataFrame({
-            "study": list(d.study), "events_t": d.events_t, "n_t": d.n_t,
-            "events_c": d.events_c, "n_c": d.n_c,
-            "observed_log_or": np.where(zero, np.nan, observed),
-            "observed_se": np.where(zero, np.nan, se),
-            "log_or_mean": flat.mean(axis=0), "log_or_sd": flat.std(axis=0, ddof=1),
-            "log_or_median": q[1], "log_or_q025": q[0], "log_or_q975": q[2],
-            "or_median": np.exp(q[1]), "or_q025": np.exp(q[0]), "or_q975": np.exp(q[2]),
-        })
+        return observed, se
 
-    # -- tables and documents ----------------------------------------------------------
-    def summary(self) -> pd.DataFrame:
-        """One row per pooled quantity: mean, sd, median, q025, q975."""
-        rows = []
-        for name in ("log_or", "or", "tau", "theta_new", "or_new"):
-            rows.append({"quantity": name, **self.posterior(name).summary(with_mcse=False)})
-        for predictive in (False, True):
-            rd = self.risk_difference(predictive=predictive)
-            rows.append({"quantity": rd.name, **rd.summary(with_mcse=False)})
-        return pd.DataFrame(rows).set_index("quantity")
-
-    def probabilities(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "or_gt_1": self.prob_harm(1.0),
-            "theta_new_gt_0": self.prob_harm(1.0, predictive=True),
-        }
-        if self.thresholds:
-            out["or_gt"] = {f"{c:g}": self.prob_harm(c) for c in self.thresholds}
-            out["or_new_gt"] = {f"{c:g}": self.prob_harm(c, predictive=True)
-                                for c in self.thresholds}
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` document (schema ``bayesmeta.fit.binary/1``, see docs/json.md)."""
+    def _arm_columns(self) -> dict[str, np.ndarray]:
         d = self.data
-        out: dict[str, Any] = {
-            "schema": SCHEMA,
-            "model": self.model,
-            "data": {
-                "source": d.source, "n_studies": d.k, "studies": list(d.study),
-                "double_zero_studies": [s for s, z in zip(d.study, d.double_zero,
-                                                          strict=True) if z],
-                "events_t": int(d.events_t.sum()), "n_t": int(d.n_t.sum()),
-                "events_c": int(d.events_c.sum()), "n_c": int(d.n_c.sum()),
-                "column_map": dict(d.column_map),
-            },
-        }
-        for name in QUANTITIES:
-            out[name] = self.posterior(name).summary()
-        out["baseline_risk"] = self.baseline_risk.to_dict()
-        out["risk_difference_per_1000"] = self.risk_difference().summary()
-        out["risk_difference_per_1000_new"] = self.risk_difference(predictive=True).summary()
-        out["number_needed"] = self.number_needed().to_dict()
-        out["probabilities"] = self.probabilities()
-        out["studies"] = _records(self.study_effects())
-        out["diagnostics"] = self.diagnostics.to_dict()
-        sensitivity = self.prior_sensitivity()
-        out["prior_sensitivity"] = None if sensitivity is None else sensitivity.to_dict()
-        out["settings"] = self.settings_dict()
-        return _clean(out)
+        return {"events_t": d.events_t, "n_t": d.n_t, "events_c": d.events_c, "n_c": d.n_c}
 
-    def settings_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "priors": {k: p.to_dict() for k, p in self.priors.as_dict().items()},
-            "sampler": self.settings.to_dict(),
-            "seed": self.settings.seed,
-            "thresholds": list(self.thresholds),
-            "baseline_risk": self.baseline_risk.to_dict(),
-            "versions": dict(self.versions) if self.versions else software_versions(),
-        }
+    def _arm_totals(self) -> dict[str, Any]:
+        d = self.data
+        return {"events_t": int(d.events_t.sum()), "n_t": int(d.n_t.sum()),
+                "events_c": int(d.events_c.sum()), "n_c": int(d.n_c.sum())}
 
     # -- plots, influence, reports -----------------------------------------------------
-    def forest_table(self) -> ForestTable:
-        """Forest-plot rows: observed log OR with its 95% Wald CI (none with a zero cell —
-        no continuity correction), the shrunken log OR with its 95% CrI, events/total;
-        then the pooled log OR and a new study's log OR (95% prediction interval)."""
-        rows = []
-        for r in self.study_effects().itertuples():
-            observed = None
-            note = ""
-            if np.isnan(r.observed_log_or):
-                note = ("double zero" if r.events_t == 0 and r.events_c == 0
-                        else "zero cell")
-            else:
-                half = 1.959963984540054 * r.observed_se
-                observed = Interval(r.observed_log_or, r.observed_log_or - half,
-                                    r.observed_log_or + half)
-            rows.append(ForestRow(
-                label=str(r.study), kind="study", observed=observed, observed_note=note,
-                model=Interval(r.log_or_median, r.log_or_q025, r.log_or_q975),
-                details=(f"{r.events_t}/{r.n_t}", f"{r.events_c}/{r.n_c}")))
-        for kind, name, label in (("pooled", "log_or", "Pooled OR"),
-                                  ("predictive", "theta_new", "OR in a new study")):
-            m = self.posterior(name)
-            lo, hi = m.interval(0.95)
-            rows.append(ForestRow(label=label, kind=kind, model=Interval(m.median, lo, hi)))
-        return ForestTable(rows=tuple(rows), detail_headers=("treatment", "control"),
-                           scale=self.effect_scale, observed_label="observed OR (95% CI)",
-                           model_label="model OR (95% CrI)",
-                           details_caption="events / patients")
+    def _forest_details(self, study: Any) -> tuple[str, ...]:
+        return (f"{study.events_t}/{study.n_t}", f"{study.events_c}/{study.n_c}")
 
     def pointwise_log_likelihood(self) -> xr.DataArray:
         """log p(data of study i | draw), both arms' binomial log pmf, (chain, draw, study).
@@ -298,18 +183,11 @@ class BinaryMetaResult:
         label, column map and extra columns, and the convergence diagnostics.
         :func:`load_binary_result` (or ``bayesmeta show FILE.nc``) reads it back.
         """
+        from bayesmeta.results.saved import extra_to_json
+
         d = self.data
-        data_ds = xr.Dataset(
-            {name: ("study", getattr(d, name)) for name in ("events_t", "n_t", "events_c",
-                                                           "n_c")},
-            coords={"study": list(d.study)})
-        tree = xr.DataTree.from_dict({
-            "posterior": xr.DataTree(self.idata["posterior"].to_dataset()),
-            "sample_stats": xr.DataTree(self.idata["sample_stats"].to_dataset()),
-            "observed_data": xr.DataTree(data_ds),
-        })
-        settings = _clean(self.settings_dict())
-        extra = self.data.extra.astype(str)
+        tree = self._saved_tree(("events_t", "n_t", "events_c", "n_c"))
+        settings = clean(self.settings_dict())
         tree.attrs.update({
             "bayesmeta_schema": SCHEMA,
             "bayesmeta_model": self.model,
@@ -320,9 +198,7 @@ class BinaryMetaResult:
             "bayesmeta_data_source": d.source,
             "bayesmeta_label": self.label if self.label is not None else "",
             "bayesmeta_column_map": json.dumps(dict(d.column_map), ensure_ascii=False),
-            "bayesmeta_extra": json.dumps({"columns": [str(c) for c in extra.columns],
-                                           "rows": extra.values.tolist()},
-                                          ensure_ascii=False),
+            "bayesmeta_extra": extra_to_json(d.extra),
             "bayesmeta_diagnostics": json.dumps(self.diagnostics.to_dict()),
         })
         return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
@@ -334,48 +210,32 @@ def load_binary_result(tree: xr.DataTree, source: str = "saved file") -> BinaryM
     Nothing is refitted: the draws, data, priors, settings, diagnostics and versions are the
     saved ones, so every summary, probability and table comes out as when it was fitted.
     """
-    from bayesmeta.inference.diagnostics import Problem
+    from bayesmeta.results import saved
 
     attrs = tree.attrs
     try:
-        settings = json.loads(attrs["bayesmeta_settings"])
+        settings = saved.settings_from_attrs(attrs)
         obs = tree["observed_data"]
-        extra_doc = json.loads(attrs.get("bayesmeta_extra", '{"columns": [], "rows": []}'))
         data = BinaryData(
             study=tuple(str(s) for s in obs["study"].values.tolist()),
             events_t=np.asarray(obs["events_t"].values, dtype=np.int64),
             n_t=np.asarray(obs["n_t"].values, dtype=np.int64),
             events_c=np.asarray(obs["events_c"].values, dtype=np.int64),
             n_c=np.asarray(obs["n_c"].values, dtype=np.int64),
-            extra=pd.DataFrame(extra_doc["rows"], columns=extra_doc["columns"], dtype=object)
-            if extra_doc["columns"] else pd.DataFrame(),
+            extra=saved.extra_from_attrs(attrs),
             source=str(attrs.get("bayesmeta_data_source", source)),
             column_map=json.loads(attrs.get("bayesmeta_column_map", "{}")))
-        priors = {}
-        for slot, doc in settings["priors"].items():
-            generic = ":".join([doc["family"], *(f"{p:g}" for p in doc["params"])])
-            priors[slot] = Prior(doc["family"], tuple(float(p) for p in doc["params"]),
-                                 label=None if doc["spec"] == generic else doc["spec"],
-                                 source=doc.get("source", ""))
-        sampler = SamplerSettings(**settings["sampler"])
-        diag_doc = json.loads(attrs["bayesmeta_diagnostics"])
-        problems = tuple(Problem(**p) for p in diag_doc.pop("problems"))
-        for key in ("ok", "thresholds"):
-            diag_doc.pop(key, None)
-        diag_doc = {k: (math.nan if v is None else v) for k, v in diag_doc.items()}
-        diagnostics = Diagnostics(**diag_doc, problems=problems)
         baseline = settings["baseline_risk"]
-        idata = xr.DataTree.from_dict({
-            "posterior": xr.DataTree(tree["posterior"].to_dataset()),
-            "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
         model = str(attrs.get("bayesmeta_model", MODEL_NAME))
         result_type, priors_type = _types_of(model)
         return result_type(
-            data=data, priors=priors_type(**priors), settings=sampler, idata=idata,
-            diagnostics=diagnostics, thresholds=tuple(float(c) for c in settings["thresholds"]),
+            data=data, priors=priors_type(**saved.priors_from_attrs(attrs)),
+            settings=saved.sampler_from_settings(settings), idata=saved.draws_from_tree(tree),
+            diagnostics=saved.diagnostics_from_attrs(attrs),
+            thresholds=tuple(float(c) for c in settings["thresholds"]),
             baseline=BaselineRisk(float(baseline["value"]), str(baseline["source"])),
             model=model, label=str(attrs.get("bayesmeta_label", "")) or None,
-            versions=dict(settings["versions"]))
+            versions=saved.versions_from_settings(settings))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"is not a complete bayesmeta binary fit ({type(exc).__name__}: "
                          f"{exc})", source=source) from None
@@ -391,26 +251,3 @@ def _types_of(model: str) -> tuple[type, type]:
     if model == CONDITIONAL:
         return ConditionalMetaResult, ConditionalPriors
     return BinaryMetaResult, BinomialNormalPriors
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _scalar(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    return value
-
-
-def _clean(obj: Any) -> Any:
-    """Make ``obj`` JSON-safe: numpy scalars to Python, NaN/inf to null."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.ndarray,)):
-        return [_clean(v) for v in obj.tolist()]
-    return _scalar(obj)

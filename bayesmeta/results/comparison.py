@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from bayesmeta.inference.classical.result import ClassicalFit
+from bayesmeta.results.jsonable import clean
 from bayesmeta.results.versions import software_versions
 
 SCHEMA = "bayesmeta.compare/1"
@@ -109,8 +110,6 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document (schema ``bayesmeta.compare/1``, see docs/json.md)."""
-        from bayesmeta.results.binary import _clean  # imported here: it loads PyMC
-
-        return _clean({"schema": SCHEMA, "data": self.data,
-                       "methods": [r.to_dict() for r in self.rows],
-                       "settings": {**self.settings, "versions": software_versions()}})
+        return clean({"schema": SCHEMA, "data": self.data,
+                      "methods": [r.to_dict() for r in self.rows],
+                      "settings": {**self.settings, "versions": software_versions()}})

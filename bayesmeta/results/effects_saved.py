@@ -200,10 +200,8 @@ def load_effects_result(tree: xr.DataTree, source: str = "saved file") -> Effect
             model = NNHMInput(data.yi, data.sei, priors.mu, priors.tau)
             posterior = exact_from_dataset(tree[EXACT_GROUP].to_dataset(), model)
             return EffectsMetaResult(exact=posterior, **common)
-        idata = xr.DataTree.from_dict({
-            "posterior": xr.DataTree(tree["posterior"].to_dataset()),
-            "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
-        return EffectsMetaResult(idata=idata, settings=saved.sampler_from_settings(settings),
+        return EffectsMetaResult(idata=saved.draws_from_tree(tree),
+                                 settings=saved.sampler_from_settings(settings),
                                  diagnostics=saved.diagnostics_from_attrs(attrs), **common)
     except (KeyError, TypeError, ValueError, AssertionError) as exc:
         raise InputError(f"is not a complete bayesmeta effect-size fit ({type(exc).__name__}: "

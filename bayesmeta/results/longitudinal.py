@@ -48,6 +48,7 @@ from bayesmeta.models.longitudinal import (
     tau_by_time,
 )
 from bayesmeta.priors import Prior
+from bayesmeta.results.jsonable import clean, records
 from bayesmeta.results.marginal import DrawsMarginal
 from bayesmeta.results.versions import software_versions
 
@@ -353,10 +354,10 @@ class LongitudinalMetaResult:
         else:
             within["rho_within"] = self.posterior("rho_within").summary()
         out["within_correlation"] = within
-        out["studies"] = _records(self.study_effects())
+        out["studies"] = records(self.study_effects())
         out["diagnostics"] = self.diagnostics.to_dict()
         out["settings"] = self.settings_dict()
-        return _clean(out)
+        return clean(out)
 
     def settings_dict(self) -> dict[str, Any]:
         priors: dict[str, Any] = {}
@@ -383,32 +384,7 @@ class LongitudinalMetaResult:
         tree["observed_data"] = xr.DataTree(data_ds)
         tree.attrs.update({
             "bayesmeta_schema": SCHEMA, "bayesmeta_model": self.model,
-            "bayesmeta_settings": json.dumps(_clean(self.settings_dict())),
+            "bayesmeta_settings": json.dumps(clean(self.settings_dict())),
             "bayesmeta_data_source": d.source,
         })
         return write_with(path, lambda tmp: tree.to_netcdf(tmp), force=force)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _scalar(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    return value
-
-
-def _clean(obj: Any) -> Any:
-    """Make ``obj`` JSON-safe: numpy scalars to Python, NaN/inf to null."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
-    return _scalar(obj)

@@ -16,27 +16,22 @@
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from bayesmeta.data.rates import RateData
 from bayesmeta.errors import InputError
 from bayesmeta.files import write_with
-from bayesmeta.inference.diagnostics import Diagnostics
-from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.poisson_exposure import NAME as MODEL_NAME
 from bayesmeta.models.poisson_exposure import PoissonNormalPriors
-from bayesmeta.results.binary import _clean, _records
 from bayesmeta.results.effect_scale import RATE_RATIO, EffectScale
-from bayesmeta.results.forest import ForestRow, ForestTable, Interval
 from bayesmeta.results.marginal import DrawsMarginal
-from bayesmeta.results.versions import software_versions
+from bayesmeta.results.two_arm import Baseline, TwoArmMCMCResult
 
 SCHEMA = "bayesmeta.fit.rates/1"
 
@@ -49,15 +44,8 @@ QUANTITIES = {
 }
 
 
-@dataclass(frozen=True)
-class BaselineRate:
+class BaselineRate(Baseline):
     """The control-arm event rate used for absolute effects, and where it came from."""
-
-    value: float
-    source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "source": self.source}
 
 
 def default_baseline_rate(data: RateData) -> BaselineRate:
@@ -69,54 +57,33 @@ def default_baseline_rate(data: RateData) -> BaselineRate:
 
 
 @dataclass(frozen=True, eq=False)
-class RateMetaResult:
-    """A fitted Poisson–normal meta-analysis (see the module docstring)."""
+class RateMetaResult(TwoArmMCMCResult[RateData, PoissonNormalPriors, BaselineRate]):
+    """A fitted Poisson–normal meta-analysis (see the module docstring; the fields and the
+    shared questions are :class:`~bayesmeta.results.two_arm.TwoArmMCMCResult`'s)."""
 
-    data: RateData
-    priors: PoissonNormalPriors
-    settings: SamplerSettings
-    idata: xr.DataTree
-    diagnostics: Diagnostics
-    thresholds: tuple[float, ...] = ()
-    baseline: BaselineRate | None = None
     model: str = MODEL_NAME
-    timings: dict[str, float] = field(default_factory=dict)
-    #: How the data were named when fitted (the CLI's DATA argument); printed as "Data: ...".
-    label: str | None = None
-    #: Software versions that produced the fit (set when reloaded from a saved file).
-    versions: dict[str, str] | None = None
 
-    @property
-    def schema(self) -> str:
-        return SCHEMA
+    _schema: ClassVar[str] = SCHEMA
+    _quantities: ClassVar[Mapping[str, tuple[str, Any]]] = QUANTITIES
+    _ratio: ClassVar[str] = "rr"
+    _threshold_words: ClassVar[str] = "a rate-ratio threshold"
+    _baseline_key: ClassVar[str] = "baseline_rate"
+    _zero_note: ClassVar[str] = "zero count"
+    _forest_captions: ClassVar[Mapping[str, str]] = {
+        "details_caption": "events / person-time",
+        "missing_caption": "(no events in an arm; no continuity correction is added) — the "
+                           "model uses these studies' exact Poisson likelihood"}
 
     #: The effect measure (plots, influence, report): the rate ratio, harm = RR above 1.
     effect_scale: ClassVar[EffectScale] = RATE_RATIO
-    #: The parameters whose chains the trace and rank plots show.
-    main_parameters: ClassVar[tuple[str, ...]] = ("theta", "tau")
 
-    @property
-    def posterior_tree(self) -> xr.DataTree:
-        return self.idata["posterior"]
-
-    def posterior(self, name: str) -> DrawsMarginal:
-        """The posterior of ``log_rr``, ``rr``, ``tau``, ``theta_new`` or ``rr_new``."""
-        if name not in QUANTITIES:
-            raise InputError(f"unknown quantity '{name}'; known: {', '.join(QUANTITIES)}")
-        var, func = QUANTITIES[name]
-        draws = np.asarray(self.posterior_tree[var].transpose("chain", "draw").values)
-        return DrawsMarginal(name, draws if func is None else func(draws))
-
-    def prob_harm(self, threshold: float = 1.0, *, predictive: bool = False) -> float:
-        """P(RR > threshold) — or, with ``predictive``, the same for a new study's RR."""
-        if not threshold > 0:
-            raise InputError(f"a rate-ratio threshold must be greater than 0 (got "
-                             f"{threshold})", source="--threshold")
-        return self.posterior("theta_new" if predictive else "log_rr").sf(math.log(threshold))
-
+    # -- absolute effects --------------------------------------------------------------
     @property
     def baseline_rate(self) -> BaselineRate:
         return self.baseline or default_baseline_rate(self.data)
+
+    def _baseline_used(self) -> BaselineRate:
+        return self.baseline_rate
 
     def rate_difference(self, *, predictive: bool = False, per: float = 1000) -> DrawsMarginal:
         """Extra events per ``per`` units of person-time (treatment − control) at the
@@ -125,114 +92,39 @@ class RateMetaResult:
         name = f"rate_difference_per_{per:g}" + ("_new" if predictive else "")
         return DrawsMarginal(name, per * self.baseline_rate.value * np.expm1(log_rr))
 
-    def study_effects(self) -> pd.DataFrame:
-        """Per study: events and person-time, observed log RR (none with a zero count),
-        shrunken log RR."""
+    def _absolute_difference(self, *, predictive: bool = False) -> DrawsMarginal:
+        return self.rate_difference(predictive=predictive)
+
+    def _absolute_effects(self) -> dict[str, Any]:
+        return {
+            "baseline_rate": self.baseline_rate.to_dict(),
+            "rate_difference_per_1000": self.rate_difference().summary(),
+            "rate_difference_per_1000_new": self.rate_difference(predictive=True).summary(),
+        }
+
+    # -- studies -----------------------------------------------------------------------
+    def _observed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Observed log rate ratio and its SE (inf/nan with a zero count)."""
         d = self.data
         with np.errstate(divide="ignore", invalid="ignore"):
             observed = (np.log(d.events_t / d.exposure_t) - np.log(d.events_c / d.exposure_c))
             se = np.sqrt(1 / d.events_t + 1 / d.events_c)
-        zero = d.any_zero
-        theta = self.posterior_tree["theta_study"].transpose("chain", "draw", "study").values
-        flat = theta.reshape(-1, d.k)
-        q = np.quantile(flat, [0.025, 0.5, 0.975], axis=0)
-        return pd.DataFrame({
-            "study": list(d.study), "events_t": d.events_t, "exposure_t": d.exposure_t,
-            "events_c": d.events_c, "exposure_c": d.exposure_c,
-            "observed_log_rr": np.where(zero, np.nan, observed),
-            "observed_se": np.where(zero, np.nan, se),
-            "log_rr_mean": flat.mean(axis=0), "log_rr_sd": flat.std(axis=0, ddof=1),
-            "log_rr_median": q[1], "log_rr_q025": q[0], "log_rr_q975": q[2],
-            "rr_median": np.exp(q[1]), "rr_q025": np.exp(q[0]), "rr_q975": np.exp(q[2]),
-        })
+        return observed, se
 
-    def summary(self) -> pd.DataFrame:
-        rows = [{"quantity": name, **self.posterior(name).summary(with_mcse=False)}
-                for name in QUANTITIES]
-        for predictive in (False, True):
-            rd = self.rate_difference(predictive=predictive)
-            rows.append({"quantity": rd.name, **rd.summary(with_mcse=False)})
-        return pd.DataFrame(rows).set_index("quantity")
-
-    def probabilities(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rr_gt_1": self.prob_harm(1.0),
-                               "theta_new_gt_0": self.prob_harm(1.0, predictive=True)}
-        if self.thresholds:
-            out["rr_gt"] = {f"{c:g}": self.prob_harm(c) for c in self.thresholds}
-            out["rr_new_gt"] = {f"{c:g}": self.prob_harm(c, predictive=True)
-                                for c in self.thresholds}
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` document (schema ``bayesmeta.fit.rates/1``, see docs/json.md)."""
+    def _arm_columns(self) -> dict[str, np.ndarray]:
         d = self.data
-        out: dict[str, Any] = {
-            "schema": SCHEMA,
-            "model": self.model,
-            "data": {
-                "source": d.source, "n_studies": d.k, "studies": list(d.study),
-                "double_zero_studies": [s for s, z in zip(d.study, d.double_zero,
-                                                          strict=True) if z],
-                "events_t": int(d.events_t.sum()), "exposure_t": float(d.exposure_t.sum()),
-                "events_c": int(d.events_c.sum()), "exposure_c": float(d.exposure_c.sum()),
-                "column_map": dict(d.column_map),
-            },
-        }
-        for name in QUANTITIES:
-            out[name] = self.posterior(name).summary()
-        out["baseline_rate"] = self.baseline_rate.to_dict()
-        out["rate_difference_per_1000"] = self.rate_difference().summary()
-        out["rate_difference_per_1000_new"] = self.rate_difference(predictive=True).summary()
-        out["probabilities"] = self.probabilities()
-        out["studies"] = _records(self.study_effects())
-        out["diagnostics"] = self.diagnostics.to_dict()
-        out["settings"] = self.settings_dict()
-        return _clean(out)
+        return {"events_t": d.events_t, "exposure_t": d.exposure_t,
+                "events_c": d.events_c, "exposure_c": d.exposure_c}
 
-    def settings_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "priors": {k: p.to_dict() for k, p in self.priors.as_dict().items()},
-            "sampler": self.settings.to_dict(),
-            "seed": self.settings.seed,
-            "thresholds": list(self.thresholds),
-            "baseline_rate": self.baseline_rate.to_dict(),
-            "versions": dict(self.versions) if self.versions else software_versions(),
-        }
+    def _arm_totals(self) -> dict[str, Any]:
+        d = self.data
+        return {"events_t": int(d.events_t.sum()), "exposure_t": float(d.exposure_t.sum()),
+                "events_c": int(d.events_c.sum()), "exposure_c": float(d.exposure_c.sum())}
 
     # -- plots, influence, reports -----------------------------------------------------
-    def forest_table(self) -> ForestTable:
-        """Forest-plot rows: observed log rate ratio with its 95% Wald CI (none with a zero
-        count — no continuity correction), the shrunken log RR with its 95% CrI,
-        events/person-time per arm; then the pooled log RR and a new study's."""
-        rows = []
-        for r in self.study_effects().itertuples():
-            observed = None
-            note = ""
-            if np.isnan(r.observed_log_rr):
-                note = ("double zero" if r.events_t == 0 and r.events_c == 0
-                        else "zero count")
-            else:
-                half = 1.959963984540054 * r.observed_se
-                observed = Interval(r.observed_log_rr, r.observed_log_rr - half,
-                                    r.observed_log_rr + half)
-            rows.append(ForestRow(
-                label=str(r.study), kind="study", observed=observed, observed_note=note,
-                model=Interval(r.log_rr_median, r.log_rr_q025, r.log_rr_q975),
-                details=(f"{r.events_t}/{_time(r.exposure_t)}",
-                         f"{r.events_c}/{_time(r.exposure_c)}")))
-        for kind, name, label in (("pooled", "log_rr", "Pooled RR"),
-                                  ("predictive", "theta_new", "RR in a new study")):
-            m = self.posterior(name)
-            lo, hi = m.interval(0.95)
-            rows.append(ForestRow(label=label, kind=kind, model=Interval(m.median, lo, hi)))
-        return ForestTable(rows=tuple(rows), detail_headers=("treatment", "control"),
-                           scale=self.effect_scale, observed_label="observed RR (95% CI)",
-                           model_label="model RR (95% CrI)",
-                           details_caption="events / person-time",
-                           missing_caption="(no events in an arm; no continuity correction "
-                                           "is added) — the model uses these studies' exact "
-                                           "Poisson likelihood")
+    def _forest_details(self, study: Any) -> tuple[str, ...]:
+        return (f"{study.events_t}/{_time(study.exposure_t)}",
+                f"{study.events_c}/{_time(study.exposure_c)}")
 
     def pointwise_log_likelihood(self) -> xr.DataArray:
         """log p(data of study i | draw): both arms' Poisson log pmf, (chain, draw, study),
@@ -260,15 +152,7 @@ class RateMetaResult:
         from bayesmeta.results.saved import fit_attributes
 
         d = self.data
-        data_ds = xr.Dataset(
-            {name: ("study", getattr(d, name)) for name in ("events_t", "exposure_t",
-                                                           "events_c", "exposure_c")},
-            coords={"study": list(d.study)})
-        tree = xr.DataTree.from_dict({
-            "posterior": xr.DataTree(self.idata["posterior"].to_dataset()),
-            "sample_stats": xr.DataTree(self.idata["sample_stats"].to_dataset()),
-            "observed_data": xr.DataTree(data_ds),
-        })
+        tree = self._saved_tree(("events_t", "exposure_t", "events_c", "exposure_c"))
         tree.attrs.update(fit_attributes(
             schema=SCHEMA, model=self.model, method="mcmc", settings=self.settings_dict(),
             priors=self.priors.as_dict(), seed=self.settings.seed, source=d.source,
@@ -280,6 +164,8 @@ class RateMetaResult:
 def _time(x: float) -> str:
     """Person-time for a table cell: whole numbers with thousands separators."""
     return f"{x:,.0f}" if float(x).is_integer() or x >= 100 else f"{x:,.1f}"
+
+
 def load_rates_result(tree: xr.DataTree, source: str = "saved file") -> RateMetaResult:
     """Rebuild a :class:`RateMetaResult` from a tree written by ``to_netcdf``: the saved
     draws, data, priors, settings, diagnostics and versions; nothing is refitted."""
@@ -299,9 +185,7 @@ def load_rates_result(tree: xr.DataTree, source: str = "saved file") -> RateMeta
             source=str(attrs.get("bayesmeta_data_source", source)),
             column_map=json.loads(attrs.get("bayesmeta_column_map", "{}")))
         baseline = settings["baseline_rate"]
-        idata = xr.DataTree.from_dict({
-            "posterior": xr.DataTree(tree["posterior"].to_dataset()),
-            "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})
+        idata = saved.draws_from_tree(tree)
         return RateMetaResult(
             data=data, priors=PoissonNormalPriors(**saved.priors_from_attrs(attrs)),
             settings=saved.sampler_from_settings(settings), idata=idata,

@@ -122,3 +122,13 @@ def extra_from_attrs(attrs: Mapping[str, Any]) -> pd.DataFrame:
 
 def versions_from_settings(settings: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in settings["versions"].items()}
+
+
+def draws_from_tree(tree: Any) -> Any:
+    """The draws of a saved MCMC fit (groups ``posterior``, ``sample_stats``) as the
+    ``xarray.DataTree`` a fitted result holds."""
+    import xarray as xr
+
+    return xr.DataTree.from_dict({
+        "posterior": xr.DataTree(tree["posterior"].to_dataset()),
+        "sample_stats": xr.DataTree(tree["sample_stats"].to_dataset())})

@@ -23,7 +23,7 @@ import pandas as pd
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
-from bayesmeta.results.binary import _clean
+from bayesmeta.results.jsonable import clean as _clean
 from bayesmeta.results.prior_sensitivity import NO_CONCERN, PowerScaling
 from bayesmeta.results.versions import software_versions
 

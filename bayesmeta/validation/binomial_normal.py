@@ -25,9 +25,8 @@ import numpy as np
 from scipy.special import expit
 
 from bayesmeta.data.binary import BinaryData
-from bayesmeta.inference.sampling import SamplerSettings, sample_compiled_nutpie
 from bayesmeta.models.binomial_normal import BinomialNormalPriors, build_binomial_normal
-from bayesmeta.priors import parse_prior
+from bayesmeta.validation.case_parts import draw_two_arm_effects, sample_draws, two_arm_priors
 from bayesmeta.validation.sbc import FitDraws, SBCCase
 
 PARAMETERS = ("theta", "tau", "theta_new", "theta_study[0]", "mu[0]")
@@ -37,10 +36,7 @@ _COMPILED: dict[tuple[BinomialNormalPriors, int], Any] = {}
 
 
 def _priors(baseline: str, effect: str, tau: str) -> BinomialNormalPriors:
-    return BinomialNormalPriors(
-        baseline=parse_prior(baseline, option="baseline", support="real"),
-        effect=parse_prior(effect, option="effect", support="real"),
-        tau=parse_prior(tau, option="tau", support="positive"))
+    return two_arm_priors(BinomialNormalPriors, baseline, effect, tau)
 
 
 def binomial_normal_case(*, studies: tuple[int, int] = (3, 8),
@@ -58,17 +54,9 @@ def binomial_normal_case(*, studies: tuple[int, int] = (3, 8),
 
     def draw_prior(rng: np.random.Generator) -> dict[str, Any]:
         k = int(rng.integers(k_lo, k_hi + 1))
-        mu = sim.baseline.dist().rvs(size=k, random_state=rng)
-        theta = float(sim.effect.dist().rvs(random_state=rng))
-        tau_ = float(sim.tau.dist().rvs(random_state=rng))
-        z = rng.standard_normal(k)
-        z_new = float(rng.standard_normal())
-        theta_study = theta + tau_ * z
+        effects = draw_two_arm_effects(sim, k, rng)
         return {"k": k, "n_t": rng.integers(n_lo, n_hi + 1, k),
-                "n_c": rng.integers(n_lo, n_hi + 1, k), "mu": mu,
-                "theta_study": theta_study, "theta": theta, "tau": tau_,
-                "theta_new": theta + tau_ * z_new, "theta_study[0]": float(theta_study[0]),
-                "mu[0]": float(mu[0])}
+                "n_c": rng.integers(n_lo, n_hi + 1, k), **effects}
 
     def simulate(truth: dict[str, Any], rng: np.random.Generator) -> BinaryData:
         k = truth["k"]
@@ -89,20 +77,8 @@ def binomial_normal_case(*, studies: tuple[int, int] = (3, 8),
         model = _COMPILED[key].with_data(n_t=data.n_t, n_c=data.n_c,
                                            events_t_data=data.events_t,
                                            events_c_data=data.events_c)
-        settings = SamplerSettings(sampler="nutpie", chains=chains, draws=draws, tune=tune,
-                                   seed=seed, target_accept=target_accept, cores=1)
-        tree = sample_compiled_nutpie(model, settings)
-        post = tree["posterior"]
-
-        def values(var: str) -> np.ndarray:
-            return np.asarray(post[var].transpose("chain", "draw", ...).values)
-
-        draws_ = {"theta": values("theta"), "tau": values("tau"),
-                  "theta_new": values("theta_new"),
-                  "theta_study[0]": values("theta_study")[..., 0],
-                  "mu[0]": values("mu")[..., 0]}
-        divergences = int(np.asarray(tree["sample_stats"]["diverging"]).sum())
-        return FitDraws(draws_, divergences)
+        return sample_draws(model, PARAMETERS, seed=seed, chains=chains, draws=draws,
+                            tune=tune, target_accept=target_accept)
 
     label = "broken: " if (swap_arms or fitted != sim) else ""
     return SBCCase("binomial_normal", PARAMETERS, draw_prior, simulate, fit,

@@ -33,6 +33,7 @@ from scipy.special import expit
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.models.conditional_hypergeometric import ConditionalPriors
 from bayesmeta.priors import parse_prior
+from bayesmeta.validation.case_parts import sample_draws
 from bayesmeta.validation.sbc import FitDraws, SBCCase
 
 PARAMETERS = ("theta", "tau", "theta_new", "theta_study[0]")
@@ -50,7 +51,6 @@ def conditional_case(*, studies: tuple[int, int] = (3, 8),
                      swap_arms: bool = False, chains: int = 2, draws: int = 1000,
                      tune: int = 1000, target_accept: float = 0.9) -> SBCCase:
     """The conditional-model SBC case; the options describe designs, priors and fit size."""
-    from bayesmeta.inference.sampling import SamplerSettings, sample_compiled_nutpie
     from bayesmeta.models.conditional_hypergeometric import build_conditional_hypergeometric
 
     sim = _priors(effect, tau)
@@ -87,18 +87,8 @@ def conditional_case(*, studies: tuple[int, int] = (3, 8),
         if swap_arms:
             data = data.swap_arms()
         compiled = compile_for_nutpie(build_conditional_hypergeometric(data, fitted))
-        settings = SamplerSettings(sampler="nutpie", chains=chains, draws=draws, tune=tune,
-                                   seed=seed, target_accept=target_accept, cores=1)
-        tree = sample_compiled_nutpie(compiled, settings)
-        post = tree["posterior"]
-
-        def values(var: str) -> np.ndarray:
-            return np.asarray(post[var].transpose("chain", "draw", ...).values)
-
-        draws_ = {"theta": values("theta"), "tau": values("tau"),
-                  "theta_new": values("theta_new"),
-                  "theta_study[0]": values("theta_study")[..., 0]}
-        return FitDraws(draws_, int(np.asarray(tree["sample_stats"]["diverging"]).sum()))
+        return sample_draws(compiled, PARAMETERS, seed=seed, chains=chains, draws=draws,
+                            tune=tune, target_accept=target_accept)
 
     label = "broken: " if (swap_arms or fitted != sim) else ""
     return SBCCase("conditional_hypergeometric", PARAMETERS, draw_prior, simulate, fit,

@@ -33,6 +33,7 @@ import numpy as np
 from bayesmeta.data.effects import EffectsData
 from bayesmeta.models.nnhm import NNHMPriors
 from bayesmeta.priors import parse_prior
+from bayesmeta.validation.case_parts import sample_draws
 from bayesmeta.validation.sbc import FitDraws, SBCCase
 
 PARAMETERS = ("mu", "tau", "theta_new", "theta[0]")
@@ -123,7 +124,6 @@ def nnhm_mcmc_case(*, studies: tuple[int, int] = (3, 8), se: tuple[float, float]
                    bug: str | None = None, chains: int = 2, draws: int = 1000,
                    tune: int = 1000, target_accept: float = 0.9) -> SBCCase:
     """The NNHM by NUTS (nutpie), as ``fit effects --method mcmc`` samples it."""
-    from bayesmeta.inference.sampling import SamplerSettings, sample_compiled_nutpie
     from bayesmeta.models.nnhm import build_nnhm
 
     _check(bug, ("se_as_variance",))
@@ -137,17 +137,8 @@ def nnhm_mcmc_case(*, studies: tuple[int, int] = (3, 8), se: tuple[float, float]
             _COMPILED[key] = compile_for_nutpie(build_nnhm(data, fitted))
         se_fit = _fitted_se(data, bug)
         model = _COMPILED[key].with_data(y=np.asarray(data.yi, dtype=float), s2=se_fit**2)
-        settings = SamplerSettings(sampler="nutpie", chains=chains, draws=draws, tune=tune,
-                                   seed=seed, target_accept=target_accept, cores=1)
-        tree = sample_compiled_nutpie(model, settings)
-        post = tree["posterior"]
-
-        def values(var: str) -> np.ndarray:
-            return np.asarray(post[var].transpose("chain", "draw", ...).values)
-
-        draws_ = {"mu": values("mu"), "tau": values("tau"), "theta_new": values("theta_new"),
-                  "theta[0]": values("theta")[..., 0]}
-        return FitDraws(draws_, int(np.asarray(tree["sample_stats"]["diverging"]).sum()))
+        return sample_draws(model, PARAMETERS, seed=seed, chains=chains, draws=draws,
+                            tune=tune, target_accept=target_accept)
 
     return SBCCase("nnhm_mcmc", PARAMETERS, _prior_sampler(sim, studies, se), _simulate,
                    fit, _label(sim, fitted, bug, "MCMC", studies, se))

@@ -32,7 +32,7 @@ import numpy as np
 
 from bayesmeta.data.rates import RateData
 from bayesmeta.models.poisson_exposure import PoissonNormalPriors
-from bayesmeta.priors import parse_prior
+from bayesmeta.validation.case_parts import draw_two_arm_effects, sample_draws, two_arm_priors
 from bayesmeta.validation.sbc import FitDraws, SBCCase
 
 PARAMETERS = ("theta", "tau", "theta_new", "theta_study[0]", "mu[0]")
@@ -41,10 +41,7 @@ _COMPILED: dict[tuple[PoissonNormalPriors, int], Any] = {}
 
 
 def _priors(baseline: str, effect: str, tau: str) -> PoissonNormalPriors:
-    return PoissonNormalPriors(
-        baseline=parse_prior(baseline, option="baseline", support="real"),
-        effect=parse_prior(effect, option="effect", support="real"),
-        tau=parse_prior(tau, option="tau", support="positive"))
+    return two_arm_priors(PoissonNormalPriors, baseline, effect, tau)
 
 
 def poisson_normal_case(*, studies: tuple[int, int] = (3, 8),
@@ -56,7 +53,6 @@ def poisson_normal_case(*, studies: tuple[int, int] = (3, 8),
                         draws: int = 1000, tune: int = 1000,
                         target_accept: float = 0.9) -> SBCCase:
     """The Poisson–normal SBC case; the options describe designs, priors and fit size."""
-    from bayesmeta.inference.sampling import SamplerSettings, sample_compiled_nutpie
     from bayesmeta.models.poisson_exposure import build_poisson_exposure
 
     if bug not in (None, "ignore_exposure"):
@@ -68,16 +64,9 @@ def poisson_normal_case(*, studies: tuple[int, int] = (3, 8),
 
     def draw_prior(rng: np.random.Generator) -> dict[str, Any]:
         k = int(rng.integers(k_lo, k_hi + 1))
-        mu = sim.baseline.dist().rvs(size=k, random_state=rng)
-        theta = float(sim.effect.dist().rvs(random_state=rng))
-        tau_ = float(sim.tau.dist().rvs(random_state=rng))
-        theta_study = theta + tau_ * rng.standard_normal(k)
-        theta_new = theta + tau_ * float(rng.standard_normal())
+        effects = draw_two_arm_effects(sim, k, rng)
         return {"k": k, "exposure_t": rng.uniform(t_lo, t_hi, k),
-                "exposure_c": rng.uniform(t_lo, t_hi, k), "mu": mu,
-                "theta_study": theta_study, "theta": theta, "tau": tau_,
-                "theta_new": theta_new, "theta_study[0]": float(theta_study[0]),
-                "mu[0]": float(mu[0])}
+                "exposure_c": rng.uniform(t_lo, t_hi, k), **effects}
 
     def simulate(truth: dict[str, Any], rng: np.random.Generator) -> RateData:
         log_rate_t = truth["mu"] + 0.5 * truth["theta_study"]
@@ -105,19 +94,8 @@ def poisson_normal_case(*, studies: tuple[int, int] = (3, 8),
         model = _COMPILED[key].with_data(events_t_data=data.events_t,
                                            events_c_data=data.events_c,
                                            log_exposure_t=log_t, log_exposure_c=log_c)
-        settings = SamplerSettings(sampler="nutpie", chains=chains, draws=draws, tune=tune,
-                                   seed=seed, target_accept=target_accept, cores=1)
-        tree = sample_compiled_nutpie(model, settings)
-        post = tree["posterior"]
-
-        def values(var: str) -> np.ndarray:
-            return np.asarray(post[var].transpose("chain", "draw", ...).values)
-
-        draws_ = {"theta": values("theta"), "tau": values("tau"),
-                  "theta_new": values("theta_new"),
-                  "theta_study[0]": values("theta_study")[..., 0],
-                  "mu[0]": values("mu")[..., 0]}
-        return FitDraws(draws_, int(np.asarray(tree["sample_stats"]["diverging"]).sum()))
+        return sample_draws(model, PARAMETERS, seed=seed, chains=chains, draws=draws,
+                            tune=tune, target_accept=target_accept)
 
     label = "broken: " if (swap_arms or bug or fitted != sim) else ""
     return SBCCase("poisson_normal", PARAMETERS, draw_prior, simulate, fit,

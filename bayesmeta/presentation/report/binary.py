@@ -3,14 +3,14 @@ priors with their sources, the results, harm in plain words and the methods para
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
-from bayesmeta.presentation.plots.common import interval_text, number
+from bayesmeta.presentation.plots.common import number
 from bayesmeta.presentation.plots.densities import harm_label
 from bayesmeta.presentation.report import html as h
+from bayesmeta.presentation.report import shared
 from bayesmeta.presentation.report.builder import (
     Reference,
     ReportContext,
@@ -19,7 +19,7 @@ from bayesmeta.presentation.report.builder import (
     register_report_model,
     report_model_for,
 )
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, prob_equals
+from bayesmeta.presentation.text import fmt, likelihood_words, prob_equals
 from bayesmeta.priors import Prior
 from bayesmeta.results.binary import BinaryMetaResult
 from bayesmeta.results.effect_scale import prob_harm
@@ -61,20 +61,6 @@ def _data_label(ctx: ReportContext) -> str:
     return ctx.label or Path(ctx.result.data.source).name
 
 
-def _dataset(res: BinaryMetaResult):
-    """The bundled dataset the data came from, if any (for its title and citation)."""
-    from bayesmeta.data.datasets import registry
-
-    try:
-        source = Path(res.data.source).resolve()
-    except (OSError, ValueError):
-        return None
-    for ds in registry().values():
-        if ds.path.resolve() == source:
-            return ds
-    return None
-
-
 def _harm_threshold(ctx: ReportContext) -> float:
     res = ctx.result
     if ctx.threshold is not None:
@@ -112,16 +98,8 @@ def summary_section(ctx: ReportContext) -> Section:
         items.insert(3, f"<strong>{h.esc(prob_equals(f'P(OR > {c:g})', pc, n))}</strong>: it is "
                         f"{likelihood_words(pc)} that treatment multiplies the odds of the "
                         f"event by more than {c:g}.")
-    status = ('<span class="ok">passed</span>' if res.diagnostics.ok else
-              '<span class="bad">FAILED — see Sampler diagnostics before using these '
-              "numbers</span>")
-    items.append(f"Sampler checks {status}.")
-    body = ('<div class="keybox"><ul>' + "".join(f"<li>{i}</li>" for i in items)
-            + "</ul></div>")
-    ds = _dataset(res)
-    if ds is not None:
-        body = h.p(f"<strong>{h.esc(ds.title)}</strong> — outcome: {h.esc(ds.outcome)}.") + body
-    return Section("summary", "Summary", body)
+    items.append(shared.sampler_status(res.diagnostics))
+    return Section("summary", "Summary", shared.key_box(res, items))
 
 
 ZEROS_NOTE = ("All studies are analysed as they are: no continuity correction is added to "
@@ -147,16 +125,7 @@ def data_section(ctx: ReportContext, zeros_note: str = ZEROS_NOTE) -> Section:
     classes = [""] * (len(rows) - 1) + ["total"]
     text_cols = [0, *range(5, 5 + len(extra_cols) + 1)]
     parts = [h.table(header, rows, text_columns=text_cols, row_classes=classes)]
-    ds = _dataset(res)
-    if ds is not None:
-        parts.append(h.p(f"Bundled dataset <code>{h.esc(ds.name)}</code>. Source: "
-                         f"{h.esc(ds.citation)}" + (f" Note: {h.esc(ds.notes)}" if ds.notes
-                                                    else "")))
-    else:
-        parts.append(h.p(f"Read from <code>{h.esc(d.source)}</code>."))
-    if d.column_map:
-        parts.append(h.p("Columns read under other names: " + h.esc(", ".join(
-            f"{k} = '{v}'" for k, v in d.column_map.items())) + "."))
+    parts.extend(shared.source_notes(res))
     parts.append(h.p(zeros_note))
     return Section("data", "Data", "\n".join(parts))
 
@@ -169,10 +138,7 @@ def _model_equations() -> str:
     x_ij = h.msub(h.mi("x"), h.mrow(i, j))
     mu_i = h.msub(h.mi("μ"), i)
     th_i = h.msub(h.mi("θ"), i)
-    th = h.mi("θ")
-    tau = h.mi("τ")
     logit = h.mi("logit")
-    normal = h.mi("N")
     half = h.mfrac(h.mn("1"), h.mn("2"))
     eqs = [
         h.math_block(r_ij, h.mo("∼"), h.mi("Binomial"), h.mo("("), n_ij, h.mo(","), p_ij,
@@ -180,11 +146,7 @@ def _model_equations() -> str:
         h.math_block(logit, h.mo("⁡"), p_ij, h.mo("="), mu_i, h.mo("+"), h.mo("("), x_ij,
                      h.mo("−"), half, h.mo(")"), th_i,
                      label="logit p_ij = mu_i + (x_ij - 1/2) theta_i"),
-        h.math_block(th_i, h.mo("∼"), normal, h.mo("("), th, h.mo(","), h.msup(tau, h.mn("2")),
-                     h.mo(")"), label="theta_i ~ N(theta, tau^2)"),
-        h.math_block(h.msub(h.mi("θ"), h.mtext("new")), h.mo("∼"), normal, h.mo("("), th,
-                     h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
-                     label="theta_new ~ N(theta, tau^2)"),
+        *shared.random_effects_equations("θ"),
     ]
     return '<div class="equations">' + "".join(eqs) + "</div>"
 
@@ -235,8 +197,7 @@ def priors_section(ctx: ReportContext) -> Section:
         name = f"{symbol}<sub>{sub}</sub>" if sub else symbol
         rows.append([name, h.esc(role), h.esc(prior.describe()),
                      f"<code>{h.esc(prior.spec)}</code>", _prior_sources(ctx, slot, prior)])
-    parts = [h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
-                     text_columns=(0, 1, 2, 3, 4), escape_cells=False)]
+    parts = [shared.priors_table(rows)]
     tau = res.priors.tau
     dist = tau.dist()
     if dist is not None:
@@ -245,10 +206,7 @@ def priors_section(ctx: ReportContext) -> Section:
             f"{float(dist.sf(1.0)):.2f} (τ of 0.5 means the studies' odds ratios typically "
             "differ by a factor of about e<sup>2×0.5</sup> ≈ 2.7 between the 16th and 84th "
             "percentile studies; τ of 1, by ≈ 7.4)."))
-    parts.append(ctx.figure(
-        "tau", "Heterogeneity τ: the prior (dashed, its exact density) against the posterior "
-        "(a boundary-corrected kernel density estimate of the draws). Where they coincide, "
-        "the data say little about τ.", alt="Prior and posterior density of tau"))
+    parts.append(shared.tau_figure(ctx))
     return Section("priors", "Priors", "\n".join(parts))
 
 
@@ -257,38 +215,21 @@ def results_section(ctx: ReportContext) -> Section:
     names = [("or", "odds ratio (OR)"), ("log_or", "log odds ratio θ"),
              ("tau", "heterogeneity τ"), ("or_new", "OR in a new study"),
              ("theta_new", "log OR in a new study θ<sub>new</sub>")]
-    rows = []
-    for key, label in names:
-        s = res.posterior(key).summary()
-        rows.append([label, number(s["median"]),
-                     f"{number(s['q025'])} to {number(s['q975'])}", number(s["mean"]),
-                     number(s["sd"]), f"{s['mcse']['median']:.2g}"])
+    rows = shared.summary_rows(res, names)
     base = res.baseline_risk
     for predictive, label in ((False, "risk difference per 1,000"),
                               (True, "… in a new study")):
-        s = res.risk_difference(predictive=predictive).summary()
-        rows.append([label, fmt(s["median"]), f"{fmt(s['q025'])} to {fmt(s['q975'])}",
-                     fmt(s["mean"]), fmt(s["sd"]), f"{s['mcse']['median']:.2g}"])
-    parts = [h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
-                     rows, escape_cells=False)]
+        rows.append(shared.summary_row(label, res.risk_difference(predictive=predictive)
+                                       .summary()))
+    parts = [shared.results_table(rows)]
     parts.append(h.p(
         f"Absolute effects are at a control-arm risk of {fmt(1000 * base.value)} per 1,000 "
         f"({h.esc(base.source)}); number needed: {h.esc(res.number_needed().text())} "
         f"{ctx.cite('altman1998')}. Intervals are equal-tailed 95% credible intervals "
         "(prediction intervals for a new study); the MCSE says how many digits to trust."))
-    study_rows = []
-    for row in res.forest_table().studies:
-        obs = (interval_text(*(math.exp(v) for v in (row.observed.estimate,
-                                                       row.observed.lower,
-                                                       row.observed.upper)))
-               if row.observed else f"— ({row.observed_note})")
-        m = row.model
-        study_rows.append([row.label, row.details[0], row.details[1], obs,
-                           interval_text(math.exp(m.estimate), math.exp(m.lower),
-                                         math.exp(m.upper))])
     parts.append("<h3>Studies</h3>")
     parts.append(h.table(["study", "treatment", "control", "observed OR (95% CI)",
-                          "shrunken OR (95% CrI)"], study_rows))
+                          "shrunken OR (95% CrI)"], shared.study_rows(res)))
     parts.append(h.p("Observed ORs are the studies' own (Wald intervals, no continuity "
                      "correction, so none where a cell is zero); shrunken ORs are the model's "
                      "estimates of each study's OR, pulled towards the pooled OR as far as "
@@ -319,16 +260,10 @@ def harm_section(ctx: ReportContext) -> Section:
                          if c == 1 else f"that treatment multiplies the odds of the event by "
                          f"more than {c:g}")
             sym = "OR<sub>new</sub>" if predictive else "OR"
-            rows.append([f"P({sym} &gt; {c:g})", fmt_prob(p, n),
-                         f"It is <strong>{likelihood_words(p)}</strong> {h.esc(words)}."])
+            rows.append(shared.harm_row(sym, c, p, n, words))
     cite = ctx.cite("words")
-    parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
-                     escape_cells=False),
-             h.p(f"Words follow the IPCC's calibrated language {cite}: virtually certain "
-                 "≥ 0.99, very likely ≥ 0.90, likely ≥ 0.66, about as likely as not ≥ 0.33, "
-                 "unlikely ≥ 0.10, very unlikely ≥ 0.01, exceptionally unlikely below. "
-                 "A probability of 0 or 1 from "
-                 f"{n:,} draws is shown as a bound. The predictive probabilities are about a "
+    parts = [shared.harm_table(rows),
+             h.p(shared.words_note(cite, n) + " The predictive probabilities are about a "
                  "new study drawn from the same population of studies; they include the "
                  "between-study heterogeneity.")]
     rd = res.risk_difference().summary(with_mcse=False)
@@ -360,24 +295,12 @@ def mcmc_methods_section(ctx: ReportContext, model_text: Callable[[Cite, Cite], 
     res = ctx.result
     v = software_versions()
     s = res.settings
-    used: list[str] = []
-
-    def cite(*keys: str) -> str:
-        used.extend(k for k in keys if k not in used)
-        return ctx.cite_author_year(*keys)
-
-    def prior_text(slot: str, prior: Prior) -> str:
-        keys = source_keys(slot, prior)
-        if keys:
-            return f"{h.esc(prior.describe())} {cite(*keys)}"
-        if prior.source:
-            return f"{h.esc(prior.describe())} ({h.esc(prior.source)})"
-        return h.esc(prior.describe())
-
+    citations = shared.MethodsCitations(ctx, source_keys)
+    cite, prior_text = citations.cite, citations.prior_text
     sampler = s.resolved_sampler
     if sampler == "nutpie":
         ctx.cite("nutpie")
-        used.append("nutpie")
+        citations.used.append("nutpie")
         sampler_text = f"nutpie {v.get('nutpie', '')}"
     else:
         sampler_text = "PyMC" if sampler == "pymc" else sampler
@@ -400,12 +323,7 @@ def mcmc_methods_section(ctx: ReportContext, model_text: Callable[[Cite, Cite], 
         f"intervals, the posterior probability that the {measure} exceeds 1 (harm), and the "
         f"predictive distribution of the {measure} in a new study." + influence_text
         + f" Analyses used bayesmeta {v.get('bayesmeta', '')} (Python {v['python']}).")
-    refs = "".join(f"<li>{h.esc(ctx.references[k].full)}</li>"
-                   for k in sorted(used, key=lambda k: ctx.references[k].full))
-    parts = [h.p("Ready to paste:"),
-             f'<div class="methods" id="methods-text">{h.p(text)}'
-             f'<p><strong>References</strong></p><ul class="refs">{refs}</ul></div>']
-    return Section("methods", "Methods paragraph", "\n".join(parts))
+    return citations.section(text)
 
 
 def methods_section(ctx: ReportContext) -> Section:

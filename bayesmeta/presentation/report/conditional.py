@@ -5,7 +5,7 @@ paragraph; the summary, priors, results and harm sections are the binomial–nor
 
 from __future__ import annotations
 
-from bayesmeta.presentation.report import binary
+from bayesmeta.presentation.report import binary, shared
 from bayesmeta.presentation.report import html as h
 from bayesmeta.presentation.report.builder import (
     Reference,
@@ -48,7 +48,6 @@ def _model_equations() -> str:
     a_i, m_i, th_i = (h.msub(h.mi(x), i) for x in ("a", "m", "θ"))
     n1, n2 = h.msub(h.mi("n"), h.mrow(h.mn("1"), i)), h.msub(h.mi("n"), h.mrow(h.mn("2"), i))
     u = h.mi("u")
-    th, tau, normal = h.mi("θ"), h.mi("τ"), h.mi("N")
 
     def binom(top: str, bottom: str) -> str:
         return (h.mo("(") + f'<mfrac linethickness="0">{top}{bottom}</mfrac>' + h.mo(")"))
@@ -63,11 +62,7 @@ def _model_equations() -> str:
                      h.mo("="), h.mfrac(numerator, denominator),
                      label="P(a_i | m_i, theta_i) = C(n1i, a_i) C(n2i, m_i - a_i) exp(theta_i "
                            "a_i) / sum_u C(n1i, u) C(n2i, m_i - u) exp(theta_i u)"),
-        h.math_block(th_i, h.mo("∼"), normal, h.mo("("), th, h.mo(","),
-                     h.msup(tau, h.mn("2")), h.mo(")"), label="theta_i ~ N(theta, tau^2)"),
-        h.math_block(h.msub(h.mi("θ"), h.mtext("new")), h.mo("∼"), normal, h.mo("("), th,
-                     h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
-                     label="theta_new ~ N(theta, tau^2)"),
+        *shared.random_effects_equations("θ"),
     ]
     return '<div class="equations">' + "".join(eqs) + "</div>"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from bayesmeta.presentation.plots.common import interval_text, number
 from bayesmeta.presentation.plots.densities import harm_label, region_words
 from bayesmeta.presentation.report import html as h
-from bayesmeta.presentation.report.binary import _dataset
+from bayesmeta.presentation.report import shared
 from bayesmeta.presentation.report.builder import (
     Reference,
     ReportContext,
@@ -139,16 +139,8 @@ def summary_section(ctx: ReportContext) -> Section:
         items.append("Computed by exact numerical integration — no Monte Carlo error.")
     else:
         assert res.diagnostics is not None
-        status = ('<span class="ok">passed</span>' if res.diagnostics.ok else
-                  '<span class="bad">FAILED — see Sampler diagnostics before using these '
-                  "numbers</span>")
-        items.append(f"Sampler checks {status}.")
-    body = ('<div class="keybox"><ul>' + "".join(f"<li>{i}</li>" for i in items)
-            + "</ul></div>")
-    ds = _dataset(res)
-    if ds is not None:
-        body = h.p(f"<strong>{h.esc(ds.title)}</strong> — outcome: {h.esc(ds.outcome)}.") + body
-    return Section("summary", "Summary", body)
+        items.append(shared.sampler_status(res.diagnostics))
+    return Section("summary", "Summary", shared.key_box(res, items))
 
 
 def _bf(value: float) -> str:
@@ -177,16 +169,7 @@ def data_section(ctx: ReportContext) -> Section:
     parts = [h.table(header, rows, text_columns=text_cols)]
     parts.append(h.p(f"Effects: {h.esc(d.measure_text)}"
                      + (f" — {h.esc(d.derivation)}" if d.derivation else "") + "."))
-    ds = _dataset(res)
-    if ds is not None:
-        parts.append(h.p(f"Bundled dataset <code>{h.esc(ds.name)}</code>. Source: "
-                         f"{h.esc(ds.citation)}" + (f" Note: {h.esc(ds.notes)}" if ds.notes
-                                                    else "")))
-    else:
-        parts.append(h.p(f"Read from <code>{h.esc(d.source)}</code>."))
-    if d.column_map:
-        parts.append(h.p("Columns read under other names: " + h.esc(", ".join(
-            f"{k} = '{v}'" for k, v in d.column_map.items())) + "."))
+    parts.extend(shared.source_notes(res))
     parts.append(h.p("Each study enters as its estimate and standard error, treated as known "
                      "(the normal–normal model); 95% CIs are estimate ± 1.96 SE."))
     return Section("data", "Data", "\n".join(parts))
@@ -195,15 +178,11 @@ def data_section(ctx: ReportContext) -> Section:
 def _model_equations() -> str:
     i = h.mi("i")
     y_i, s_i, th_i = h.msub(h.mi("y"), i), h.msub(h.mi("s"), i), h.msub(h.mi("θ"), i)
-    mu, tau, normal = h.mi("μ"), h.mi("τ"), h.mi("N")
+    normal = h.mi("N")
     eqs = [
         h.math_block(y_i, h.mo("∼"), normal, h.mo("("), th_i, h.mo(","),
                      h.msup(s_i, h.mn("2")), h.mo(")"), label="y_i ~ N(theta_i, s_i^2)"),
-        h.math_block(th_i, h.mo("∼"), normal, h.mo("("), mu, h.mo(","),
-                     h.msup(tau, h.mn("2")), h.mo(")"), label="theta_i ~ N(mu, tau^2)"),
-        h.math_block(h.msub(h.mi("θ"), h.mtext("new")), h.mo("∼"), normal, h.mo("("), mu,
-                     h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
-                     label="theta_new ~ N(mu, tau^2)"),
+        *shared.random_effects_equations("μ"),
     ]
     return '<div class="equations">' + "".join(eqs) + "</div>"
 
@@ -275,8 +254,7 @@ def priors_section(ctx: ReportContext) -> Section:
             source += " — improper (allowed by the exact method when the posterior is proper)"
         rows.append([symbol, h.esc(role), h.esc(prior.describe()),
                      f"<code>{h.esc(prior.spec)}</code>", source])
-    parts = [h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
-                     text_columns=(0, 1, 2, 3, 4), escape_cells=False)]
+    parts = [shared.priors_table(rows)]
     tau = res.priors.tau
     dist = tau.dist() if tau is not None else None
     if dist is not None and scale.log:
@@ -385,14 +363,10 @@ def harm_section(ctx: ReportContext) -> Section:
     cite = ctx.cite("words")
     bound = (f" A probability of 0 or 1 from {n:,} draws is shown as a bound." if n else
              " Probabilities are exact (no Monte Carlo error).")
-    parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
-                     escape_cells=False),
-             h.p(f"Words follow the IPCC's calibrated language {cite}: virtually certain "
-                 "≥ 0.99, very likely ≥ 0.90, likely ≥ 0.66, about as likely as not ≥ 0.33, "
-                 "unlikely ≥ 0.10, very unlikely ≥ 0.01, exceptionally unlikely below."
-                 + bound + " The predictive probabilities are about a new study drawn from "
-                 "the same population of studies; they include the between-study "
-                 "heterogeneity.")]
+    parts = [shared.harm_table(rows),
+             h.p(shared.words_note(cite, None) + bound + " The predictive probabilities "
+                 "are about a new study drawn from the same population of studies; they "
+                 "include the between-study heterogeneity.")]
     if scale.harm_word is None:
         parts.append(h.p(f"Whether a value of the {h.esc(scale.name)} above {c0:g} is good or "
                          "bad depends on the outcome: read the probabilities in its direction.",
@@ -438,19 +412,9 @@ def methods_section(ctx: ReportContext) -> Section:
     d = res.data
     v = software_versions()
     scale = res.effect_scale
-    used: list[str] = []
-
-    def cite(*keys: str) -> str:
-        used.extend(k for k in keys if k not in used)
-        return ctx.cite_author_year(*keys)
-
-    def prior_text(slot: str, prior: Prior) -> str:
-        keys = _default_keys(res, slot, prior)
-        if keys:
-            return f"{h.esc(prior.describe())} {cite(*keys)}"
-        if prior.source:
-            return f"{h.esc(prior.describe())} ({h.esc(prior.source)})"
-        return h.esc(prior.describe())
+    citations = shared.MethodsCitations(
+        ctx, lambda slot, prior: _default_keys(res, slot, prior))
+    cite, prior_text = citations.cite, citations.prior_text
 
     p = res.priors
     derivation = (f" ({h.esc(d.derivation)})" if d.derivation and d.derivation != "as given"
@@ -493,12 +457,7 @@ def methods_section(ctx: ReportContext) -> Section:
                                           f"leave-one-out cross-validation "
                                           f"{cite('loo', 'psis')}") + ".")
     text += f" Analyses used bayesmeta {v.get('bayesmeta', '')} (Python {v['python']})."
-    refs = "".join(f"<li>{h.esc(ctx.references[k].full)}</li>"
-                   for k in sorted(used, key=lambda k: ctx.references[k].full))
-    parts = [h.p("Ready to paste:"),
-             f'<div class="methods" id="methods-text">{h.p(text)}'
-             f'<p><strong>References</strong></p><ul class="refs">{refs}</ul></div>']
-    return Section("methods", "Methods paragraph", "\n".join(parts))
+    return citations.section(text)
 
 
 NNHM_REPORT = ReportModel(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bayesmeta.presentation.plots.common import interval_text, number
+from bayesmeta.presentation.plots.common import number
 from bayesmeta.presentation.plots.densities import harm_label
-from bayesmeta.presentation.report import binary
+from bayesmeta.presentation.report import binary, shared
 from bayesmeta.presentation.report import html as h
 from bayesmeta.presentation.report.builder import (
     Reference,
@@ -17,7 +17,7 @@ from bayesmeta.presentation.report.builder import (
     Section,
     register_report_model,
 )
-from bayesmeta.presentation.text import fmt, fmt_prob, likelihood_words, prob_equals
+from bayesmeta.presentation.text import fmt, likelihood_words, prob_equals
 from bayesmeta.priors import Prior
 from bayesmeta.results.effect_scale import prob_harm
 from bayesmeta.results.rates import RateMetaResult
@@ -96,16 +96,8 @@ def summary_section(ctx: ReportContext) -> Section:
         items.insert(3, f"<strong>{h.esc(prob_equals(f'P(RR > {c:g})', pc, n))}</strong>: it "
                         f"is {likelihood_words(pc)} that treatment multiplies the event rate "
                         f"by more than {c:g}.")
-    status = ('<span class="ok">passed</span>' if res.diagnostics.ok else
-              '<span class="bad">FAILED — see Sampler diagnostics before using these '
-              "numbers</span>")
-    items.append(f"Sampler checks {status}.")
-    body = ('<div class="keybox"><ul>' + "".join(f"<li>{i}</li>" for i in items)
-            + "</ul></div>")
-    ds = binary._dataset(res)
-    if ds is not None:
-        body = h.p(f"<strong>{h.esc(ds.title)}</strong> — outcome: {h.esc(ds.outcome)}.") + body
-    return Section("summary", "Summary", body)
+    items.append(shared.sampler_status(res.diagnostics))
+    return Section("summary", "Summary", shared.key_box(res, items))
 
 
 def data_section(ctx: ReportContext) -> Section:
@@ -127,16 +119,7 @@ def data_section(ctx: ReportContext) -> Section:
     classes = [""] * (len(rows) - 1) + ["total"]
     text_cols = [0, *range(5, 5 + len(extra_cols) + 1)]
     parts = [h.table(header, rows, text_columns=text_cols, row_classes=classes)]
-    ds = binary._dataset(res)
-    if ds is not None:
-        parts.append(h.p(f"Bundled dataset <code>{h.esc(ds.name)}</code>. Source: "
-                         f"{h.esc(ds.citation)}" + (f" Note: {h.esc(ds.notes)}" if ds.notes
-                                                    else "")))
-    else:
-        parts.append(h.p(f"Read from <code>{h.esc(d.source)}</code>."))
-    if d.column_map:
-        parts.append(h.p("Columns read under other names: " + h.esc(", ".join(
-            f"{k} = '{v}'" for k, v in d.column_map.items())) + "."))
+    parts.extend(shared.source_notes(res))
     parts.append(h.p("All studies are analysed as they are: no continuity correction is added "
                      "to arms without events and studies without events in either arm stay "
                      "in the analysis (the exact Poisson likelihood needs neither)."))
@@ -148,7 +131,6 @@ def _model_equations() -> str:
     ij = h.mrow(i, j)
     y_ij, t_ij, l_ij, x_ij = (h.msub(h.mi(s), ij) for s in ("y", "T", "λ", "x"))
     mu_i, th_i = h.msub(h.mi("μ"), i), h.msub(h.mi("θ"), i)
-    th, tau, normal = h.mi("θ"), h.mi("τ"), h.mi("N")
     half = h.mfrac(h.mn("1"), h.mn("2"))
     eqs = [
         h.math_block(y_ij, h.mo("∼"), h.mi("Poisson"), h.mo("("), t_ij, l_ij, h.mo(")"),
@@ -156,11 +138,7 @@ def _model_equations() -> str:
         h.math_block(h.mi("log"), h.mo("⁡"), l_ij, h.mo("="), mu_i, h.mo("+"), h.mo("("),
                      x_ij, h.mo("−"), half, h.mo(")"), th_i,
                      label="log lambda_ij = mu_i + (x_ij - 1/2) theta_i"),
-        h.math_block(th_i, h.mo("∼"), normal, h.mo("("), th, h.mo(","),
-                     h.msup(tau, h.mn("2")), h.mo(")"), label="theta_i ~ N(theta, tau^2)"),
-        h.math_block(h.msub(h.mi("θ"), h.mtext("new")), h.mo("∼"), normal, h.mo("("), th,
-                     h.mo(","), h.msup(tau, h.mn("2")), h.mo(")"),
-                     label="theta_new ~ N(theta, tau^2)"),
+        *shared.random_effects_equations("θ"),
     ]
     return '<div class="equations">' + "".join(eqs) + "</div>"
 
@@ -199,12 +177,8 @@ def priors_section(ctx: ReportContext) -> Section:
             source = "chosen by the analyst (no source recorded)"
         rows.append([name, h.esc(role), h.esc(prior.describe()),
                      f"<code>{h.esc(prior.spec)}</code>", source])
-    parts = [h.table(["parameter", "meaning", "prior", "as given", "source"], rows,
-                     text_columns=(0, 1, 2, 3, 4), escape_cells=False)]
-    parts.append(ctx.figure(
-        "tau", "Heterogeneity τ: the prior (dashed, its exact density) against the posterior "
-        "(a boundary-corrected kernel density estimate of the draws). Where they coincide, "
-        "the data say little about τ.", alt="Prior and posterior density of tau"))
+    parts = [shared.priors_table(rows)]
+    parts.append(shared.tau_figure(ctx))
     return Section("priors", "Priors", "\n".join(parts))
 
 
@@ -213,38 +187,22 @@ def results_section(ctx: ReportContext) -> Section:
     names = [("rr", "rate ratio (RR)"), ("log_rr", "log rate ratio θ"),
              ("tau", "heterogeneity τ"), ("rr_new", "RR in a new study"),
              ("theta_new", "log RR in a new study θ<sub>new</sub>")]
-    rows = []
-    for key, label in names:
-        s = res.posterior(key).summary()
-        rows.append([label, number(s["median"]), f"{number(s['q025'])} to {number(s['q975'])}",
-                     number(s["mean"]), number(s["sd"]), f"{s['mcse']['median']:.2g}"])
+    rows = shared.summary_rows(res, names)
     base = res.baseline_rate
     for predictive, label in ((False, "extra events per 1,000 person-time"),
                               (True, "… in a new study")):
-        s = res.rate_difference(predictive=predictive).summary()
-        rows.append([label, fmt(s["median"]), f"{fmt(s['q025'])} to {fmt(s['q975'])}",
-                     fmt(s["mean"]), fmt(s["sd"]), f"{s['mcse']['median']:.2g}"])
-    parts = [h.table(["quantity", "median", "95% interval", "mean", "sd", "MCSE of median"],
-                     rows, escape_cells=False)]
+        rows.append(shared.summary_row(label, res.rate_difference(predictive=predictive)
+                                       .summary()))
+    parts = [shared.results_table(rows)]
     parts.append(h.p(
         f"Absolute effects are at a control-arm rate of {fmt(1000 * base.value)} events per "
         f"1,000 person-time ({h.esc(base.source)}). Intervals are equal-tailed 95% credible "
         "intervals (prediction intervals for a new study); the MCSE says how many digits to "
         "trust."))
-    study_rows = []
-    scale = res.effect_scale
-    for row in res.forest_table().studies:
-        obs = (interval_text(*(scale.to_display(v) for v in (
-            row.observed.estimate, row.observed.lower, row.observed.upper)))
-            if row.observed else f"— ({row.observed_note})")
-        m = row.model
-        study_rows.append([row.label, row.details[0], row.details[1], obs,
-                           interval_text(*(scale.to_display(v) for v in (
-                               m.estimate, m.lower, m.upper)))])
     parts.append("<h3>Studies</h3>")
     parts.append(h.table(["study", "treatment events / person-time",
                           "control events / person-time", "observed RR (95% CI)",
-                          "shrunken RR (95% CrI)"], study_rows))
+                          "shrunken RR (95% CrI)"], shared.study_rows(res)))
     label = ctx.label or Path(res.data.source).name
     parts.append(ctx.figure(
         "forest", "Forest plot: observed study rate ratios (squares, 95% CI), the model's "
@@ -271,15 +229,10 @@ def harm_section(ctx: ReportContext) -> Section:
                          if c == 1 else f"that treatment multiplies the event rate by more "
                          f"than {c:g}")
             sym = "RR<sub>new</sub>" if predictive else "RR"
-            rows.append([f"P({sym} &gt; {c:g})", fmt_prob(p, n),
-                         f"It is <strong>{likelihood_words(p)}</strong> {h.esc(words)}."])
+            rows.append(shared.harm_row(sym, c, p, n, words))
     cite = ctx.cite("words")
-    parts = [h.table(["probability", "value", "in words"], rows, text_columns=(0, 2),
-                     escape_cells=False),
-             h.p(f"Words follow the IPCC's calibrated language {cite}: virtually certain "
-                 "≥ 0.99, very likely ≥ 0.90, likely ≥ 0.66, about as likely as not ≥ 0.33, "
-                 "unlikely ≥ 0.10, very unlikely ≥ 0.01, exceptionally unlikely below. A "
-                 f"probability of 0 or 1 from {n:,} draws is shown as a bound.")]
+    parts = [shared.harm_table(rows),
+             h.p(shared.words_note(cite, n))]
     rd = res.rate_difference().summary(with_mcse=False)
     base = res.baseline_rate
     parts.append(h.p(
