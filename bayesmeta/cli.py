@@ -643,7 +643,7 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     comparators with what each does to zero cells; the Bayesian models use exact
     likelihoods.
     """
-    from bayesmeta.comparison import METHODS
+    from bayesmeta.api.comparison import METHODS
     from bayesmeta.errors import InputError
     from bayesmeta.presentation.text import table
 
@@ -656,7 +656,7 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     if data is None:
         raise InputError("give a data file or bundled dataset name (or --list)",
                          source="DATA")
-    from bayesmeta.comparison import compare
+    from bayesmeta.api.comparison import compare
     from bayesmeta.presentation.comparison_text import render_comparison
     from bayesmeta.presentation.outputs import write_csv, write_json
     from bayesmeta.presentation.progress import TerminalProgress
@@ -849,8 +849,8 @@ def _sensitivity_nnhm_cmd(data: str, *, model_kind: str, prior_set: str | None,
                           quiet: bool, strict: bool, label: str) -> None:
     """``sensitivity --model effects|continuous`` and ``--tau-scale-curve``."""
     from bayesmeta import api
+    from bayesmeta.api.nnhm_sweeps import load_nnhm_effects
     from bayesmeta.errors import InputError
-    from bayesmeta.nnhm_sweeps import load_nnhm_effects
     from bayesmeta.presentation.outputs import write_csv, write_json
     from bayesmeta.presentation.progress import TerminalProgress
 
