@@ -13,11 +13,11 @@ import pandas as pd
 from bayesmeta.api.binary_fitter import BinaryFitter
 from bayesmeta.api.common import (
     effect_baseline_slots,
+    load_table,
     priors_from,
     ratio_thresholds,
     sample_timed,
 )
-from bayesmeta.data import datasets
 from bayesmeta.data.binary import BinaryData, read_binary
 from bayesmeta.errors import InputError
 from bayesmeta.inference.diagnostics import diagnose
@@ -41,15 +41,8 @@ BINARY_LIKELIHOODS = ("binomial", "conditional")
 def load_binary(data: DataLike, *, subgroup: str | None = None,
                 subgroup_column: str = "subgroup", **read_options) -> BinaryData:
     """Binary data from a BinaryData, DataFrame, CSV path or bundled dataset name."""
-    if isinstance(data, BinaryData):
-        loaded = data
-    elif isinstance(data, pd.DataFrame):
-        loaded = read_binary(data, **read_options)
-    else:
-        loaded = read_binary(datasets.resolve(data, kind="binary"), **read_options)
-    if subgroup is not None:
-        loaded = loaded.select(subgroup_column, subgroup)
-    return loaded
+    return load_table(data, BinaryData, read_binary, "binary", subgroup=subgroup,
+                      subgroup_column=subgroup_column, read_options=read_options)
 
 
 def binomial_normal_priors(
@@ -84,13 +77,8 @@ def fit_binary(
     tau_prior: str | Prior | None = None,
     effect_prior: str | Prior | None = None,
     baseline_prior: str | Prior | None = None,
-    sampler: str = "auto",
-    chains: int = 4,
-    draws: int = 1000,
-    tune: int = 1000,
-    seed: int = 1,
-    target_accept: float = 0.9,
-    cores: int | None = None,
+    sampler: str = "auto", chains: int = 4, draws: int = 1000, tune: int = 1000,  # NUTS
+    seed: int = 1, target_accept: float = 0.9, cores: int | None = None,
     thresholds: Iterable[float] = (),
     baseline_risk: float | None = None,
     subgroup: str | None = None,

@@ -8,13 +8,15 @@ what is its own, and every model reports a wrong threshold or an improper prior 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
+from bayesmeta.data import datasets
 from bayesmeta.errors import InputError
 from bayesmeta.inference.sampling import Progress, SamplerSettings, sample_model
 from bayesmeta.models.spec_files import MODEL_PRIOR_SLOTS, load_model_spec
@@ -24,6 +26,22 @@ from bayesmeta.priors import Prior, parse_prior
 SAMPLER_DEFAULTS: dict[str, Any] = {"sampler": "auto", "chains": 4, "draws": 1000,
                                     "tune": 1000, "seed": 1, "target_accept": 0.9,
                                     "cores": None}
+
+
+def load_table(data: Any, data_type: type, reader: Callable[..., Any], kind: str, *,
+               subgroup: str | None, subgroup_column: str,
+               read_options: Mapping[str, Any]) -> Any:
+    """Data of ``data_type`` as they are, or read by ``reader`` from a DataFrame, CSV path or
+    bundled dataset name of this ``kind``; then only the studies of ``subgroup``."""
+    if isinstance(data, data_type):
+        loaded = data
+    elif isinstance(data, pd.DataFrame):
+        loaded = reader(data, **read_options)
+    else:
+        loaded = reader(datasets.resolve(data, kind=kind), **read_options)
+    if subgroup is not None:
+        loaded = loaded.select(subgroup_column, subgroup)
+    return loaded
 
 
 def sampler_kwargs(settings: SamplerSettings | None) -> dict[str, Any]:

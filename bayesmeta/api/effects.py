@@ -80,13 +80,8 @@ def fit_effects(
     cc: float | None = None,
     cc_to: str = "only0",
     drop_double_zero: bool = True,
-    sampler: str = "auto",
-    chains: int = 4,
-    draws: int = 1000,
-    tune: int = 1000,
-    seed: int = 1,
-    target_accept: float = 0.9,
-    cores: int | None = None,
+    sampler: str = "auto", chains: int = 4, draws: int = 1000, tune: int = 1000,  # NUTS
+    seed: int = 1, target_accept: float = 0.9, cores: int | None = None,
     progress: Progress | None = None,
     read_options: Mapping[str, object] | None = None,
 ) -> EffectsMetaResult:
@@ -136,13 +131,8 @@ def fit_continuous(
     method: str = "exact",
     thresholds: Iterable[float] = (),
     subgroup: str | None = None,
-    sampler: str = "auto",
-    chains: int = 4,
-    draws: int = 1000,
-    tune: int = 1000,
-    seed: int = 1,
-    target_accept: float = 0.9,
-    cores: int | None = None,
+    sampler: str = "auto", chains: int = 4, draws: int = 1000, tune: int = 1000,  # NUTS
+    seed: int = 1, target_accept: float = 0.9, cores: int | None = None,
     progress: Progress | None = None,
     read_options: Mapping[str, object] | None = None,
 ) -> EffectsMetaResult:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bayesmeta.api.common import load_table
 from bayesmeta.data import datasets
 from bayesmeta.data.binary import BinaryData, read_binary
 from bayesmeta.data.continuous import ContinuousData, read_continuous
@@ -111,13 +112,6 @@ def _refuse_count_options(cc: float | None, cc_to: str, drop_double_zero: bool,
 def load_continuous(data: ContinuousLike, *, subgroup: str | None = None,
                     subgroup_column: str = "subgroup", **read_options) -> ContinuousData:
     """Arm-level means/SDs/ns from a ContinuousData, DataFrame, CSV path or bundled name."""
-    if isinstance(data, ContinuousData):
-        loaded = data
-    elif isinstance(data, pd.DataFrame):
-        loaded = read_continuous(data, **read_options)
-    else:
-        loaded = read_continuous(datasets.resolve(data, kind="continuous"), **read_options)
-    if subgroup is not None:
-        loaded = loaded.select(subgroup_column, subgroup)
-    return loaded
+    return load_table(data, ContinuousData, read_continuous, "continuous", subgroup=subgroup,
+                      subgroup_column=subgroup_column, read_options=read_options)
 

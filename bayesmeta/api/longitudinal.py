@@ -105,13 +105,8 @@ def fit_longitudinal(
     time_unit: str | None = None,
     measure: str | None = None,
     where: Mapping[str, str] | None = None,
-    sampler: str = "auto",
-    chains: int = 4,
-    draws: int = 1000,
-    tune: int = 1000,
-    seed: int = 1,
-    target_accept: float = 0.9,
-    cores: int | None = None,
+    sampler: str = "auto", chains: int = 4, draws: int = 1000, tune: int = 1000,  # NUTS
+    seed: int = 1, target_accept: float = 0.9, cores: int | None = None,
     progress: Progress | None = None,
     read_options: Mapping[str, object] | None = None,
 ) -> LongitudinalMetaResult:

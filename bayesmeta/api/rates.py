@@ -10,11 +10,11 @@ import pandas as pd
 
 from bayesmeta.api.common import (
     effect_baseline_slots,
+    load_table,
     priors_from,
     ratio_thresholds,
     sample_timed,
 )
-from bayesmeta.data import datasets
 from bayesmeta.data.rates import RateData, read_rates
 from bayesmeta.errors import InputError
 from bayesmeta.inference.diagnostics import diagnose
@@ -40,15 +40,8 @@ def load_rates(data: RateLike, *, subgroup: str | None = None,
                subgroup_column: str = "subgroup", **read_options) -> RateData:
     """Event-rate data (events and person-time per arm) from a RateData, DataFrame, CSV path
     or bundled dataset name."""
-    if isinstance(data, RateData):
-        loaded = data
-    elif isinstance(data, pd.DataFrame):
-        loaded = read_rates(data, **read_options)
-    else:
-        loaded = read_rates(datasets.resolve(data, kind="rates"), **read_options)
-    if subgroup is not None:
-        loaded = loaded.select(subgroup_column, subgroup)
-    return loaded
+    return load_table(data, RateData, read_rates, "rates", subgroup=subgroup,
+                      subgroup_column=subgroup_column, read_options=read_options)
 
 
 def fit_rates(
@@ -59,13 +52,8 @@ def fit_rates(
     tau_prior: str | Prior | None = None,
     effect_prior: str | Prior | None = None,
     baseline_prior: str | Prior | None = None,
-    sampler: str = "auto",
-    chains: int = 4,
-    draws: int = 1000,
-    tune: int = 1000,
-    seed: int = 1,
-    target_accept: float = 0.9,
-    cores: int | None = None,
+    sampler: str = "auto", chains: int = 4, draws: int = 1000, tune: int = 1000,  # NUTS
+    seed: int = 1, target_accept: float = 0.9, cores: int | None = None,
     thresholds: Iterable[float] = (),
     baseline_rate: float | None = None,
     subgroup: str | None = None,

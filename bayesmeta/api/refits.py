@@ -29,10 +29,7 @@ def refit_binary(result: BinaryMetaResult, data: BinaryData,
                  progress: Progress | None = None) -> BinaryMetaResult:
     """Fit the binomial–normal model to ``data`` with ``result``'s priors, sampler settings,
     seed, thresholds and baseline risk (a leave-one-study-out refit)."""
-    baseline = result.baseline.value if result.baseline is not None else None
-    return fit_binary(data, priors=result.priors, thresholds=result.thresholds,
-                      baseline_risk=baseline, progress=progress,
-                      **sampler_kwargs(result.settings))
+    return _refit_two_arm(fit_binary, "baseline_risk", result, data, progress)
 
 
 def refit_effects(result: EffectsMetaResult, data: EffectsData,
@@ -49,10 +46,16 @@ def refit_rates(result: RateMetaResult, data: RateData,
                 progress: Progress | None = None) -> RateMetaResult:
     """Fit the Poisson–normal model to ``data`` with ``result``'s priors, sampler settings,
     seed, thresholds and baseline rate (a leave-one-study-out refit)."""
+    return _refit_two_arm(fit_rates, "baseline_rate", result, data, progress)
+
+
+def _refit_two_arm(fit: Callable[..., Any], baseline_argument: str, result: Any, data: Any,
+                   progress: Progress | None) -> Any:
+    """``fit`` (fit_binary, fit_rates) of ``data`` with everything ``result`` was fitted
+    with, its baseline (risk or rate) given as ``baseline_argument``."""
     baseline = result.baseline.value if result.baseline is not None else None
-    return fit_rates(data, priors=result.priors, thresholds=result.thresholds,
-                     baseline_rate=baseline, progress=progress,
-                     **sampler_kwargs(result.settings))
+    return fit(data, priors=result.priors, thresholds=result.thresholds, progress=progress,
+               **{baseline_argument: baseline}, **sampler_kwargs(result.settings))
 
 
 #: How to refit each kind of result without a study: result class → refit(result, data).
