@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,44 +56,106 @@ def cli() -> None:
 
 
 # -- shared options --------------------------------------------------------------------
-def _sampler_options(f):
-    options = [
-        click.option("--sampler", type=click.Choice(["auto", "nutpie", "pymc", "numpyro",
-                                                     "blackjax"]), default="auto",
-                     show_default=True, help="NUTS implementation (auto = the fastest)."),
-        click.option("--chains", type=int, default=4, show_default=True),
-        click.option("--draws", type=int, default=1000, show_default=True,
-                     help="Draws per chain kept after warm-up."),
-        click.option("--tune", type=int, default=1000, show_default=True,
-                     help="Warm-up draws per chain."),
-        click.option("--seed", type=int, default=1, show_default=True,
-                     help="Random seed: same data, settings and seed give the same numbers."),
-        click.option("--target-accept", type=float, default=0.9, show_default=True,
-                     help="NUTS target acceptance; raise to 0.99 after divergences."),
-        click.option("--cores", type=int, default=None,
-                     help="Cores for the chains [default: all]."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+def _options(*decorators):
+    """One decorator applying ``decorators`` in order (the first comes first in --help)."""
+    def apply(f):
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+    return apply
 
 
-def _output_options(f):
-    options = [
-        click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the summary for scripts as JSON (see docs/json.md)."),
-        click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the summary table as CSV."),
-        click.option("--save", "save_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Save the full posterior, data and settings as NetCDF (.nc)."),
-        click.option("--force", is_flag=True, help="Overwrite existing output files."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress messages."),
-        click.option("--strict", is_flag=True,
-                     help="Exit with status 3 when the sampler diagnostics fail."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+def _path_option(*decls: str, help: str):
+    """An output file option (--json, --csv, --save, --plot)."""
+    return click.option(*decls, type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+def _col_option(example: str):
+    return click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
+                        help=f"Map a column, e.g. --col {example} (repeatable).")
+
+
+def _arm_options(rows: str):
+    """--treatment and --control: the arm labels of one-row-per-arm data."""
+    return _options(
+        click.option("--treatment", help=f"{rows}: the arm label of the treatment arm."),
+        click.option("--control", help=f"{rows}: the arm label of the control arm."))
+
+
+_FORCE = click.option("--force", is_flag=True, help="Overwrite existing output files.")
+_QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+_SEP = click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
+_ENCODING = click.option("--encoding", default="utf-8", show_default=True,
+                         help="Text encoding of the CSV.")
+_LAYOUT = click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
+                       show_default=True, help="One row per study (wide) or per arm (long).")
+_SUBGROUP = click.option("--subgroup",
+                         help="Keep only studies whose subgroup column has this value.")
+_SUBGROUP_OPTIONS = _options(_SUBGROUP, click.option("--subgroup-column", default="subgroup",
+                                                     show_default=True))
+
+#: How two-arm counts are read (fit binary, sensitivity).
+_binary_reading_options = _options(
+    _LAYOUT, _col_option("events_t=deaths_msc"), _arm_options("Long layout"), _SEP, _ENCODING,
+    _SUBGROUP_OPTIONS)
+
+_sampler_options = _options(
+    click.option("--sampler", type=click.Choice(["auto", "nutpie", "pymc", "numpyro",
+                                                 "blackjax"]), default="auto",
+                 show_default=True, help="NUTS implementation (auto = the fastest)."),
+    click.option("--chains", type=int, default=4, show_default=True),
+    click.option("--draws", type=int, default=1000, show_default=True,
+                 help="Draws per chain kept after warm-up."),
+    click.option("--tune", type=int, default=1000, show_default=True,
+                 help="Warm-up draws per chain."),
+    click.option("--seed", type=int, default=1, show_default=True,
+                 help="Random seed: same data, settings and seed give the same numbers."),
+    click.option("--target-accept", type=float, default=0.9, show_default=True,
+                 help="NUTS target acceptance; raise to 0.99 after divergences."),
+    click.option("--cores", type=int, default=None,
+                 help="Cores for the chains [default: all]."),
+)
+
+_output_options = _options(
+    _path_option("--json", "json_path",
+                 help="Write the summary for scripts as JSON (see docs/json.md)."),
+    _path_option("--csv", "csv_path", help="Write the summary table as CSV."),
+    _path_option("--save", "save_path",
+                 help="Save the full posterior, data and settings as NetCDF (.nc)."),
+    _FORCE, _QUIET,
+    click.option("--strict", is_flag=True,
+                 help="Exit with status 3 when the sampler diagnostics fail."),
+)
+
+
+def _two_arm_model_options(model_file: str, effect: str, baseline: str, ratio: str,
+                           threshold: str):
+    """--model, --tau-prior, --effect-prior, --baseline-prior and --threshold (of the
+    ``ratio``) of a two-arm model (fit binary, fit rates)."""
+    return _options(
+        click.option("--model", "model_file",
+                     help=f"Model file: a bundled name ({model_file}) or a TOML path."),
+        click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 [default]."),
+        click.option("--effect-prior", help=effect),
+        click.option("--baseline-prior", help=baseline),
+        click.option("--threshold", "thresholds", type=float, multiple=True, metavar=ratio,
+                     help=threshold))
+
+
+def _sampler_kwargs(o: dict[str, Any]) -> dict[str, Any]:
+    """The sampler options among a command's parameters, as API keyword arguments."""
+    return {k: o[k] for k in ("sampler", "chains", "draws", "tune", "seed", "target_accept",
+                              "cores")}
+
+
+def _sampler_settings() -> dict[str, Any]:
+    """The sampler options of the running command, as API keyword arguments."""
+    return _sampler_kwargs(click.get_current_context().params)
+
+
+def _label(data: str, subgroup: str | None, subgroup_column: str = "subgroup") -> str:
+    """How the data are named in the output: with the subgroup, when one was chosen."""
+    return data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
 
 
 def _check_outputs(force: bool, *paths: Path | None) -> None:
@@ -101,6 +164,13 @@ def _check_outputs(force: bool, *paths: Path | None) -> None:
     for p in paths:
         if p is not None:
             check_writable(p, force=force)
+
+
+def _read_options(columns: tuple[str, ...], sep: str, encoding: str,
+                  **more: Any) -> dict[str, Any]:
+    """The reading options of a data file: --col, --sep, --encoding and ``more`` (layout,
+    treatment and control of two-arm data)."""
+    return {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding, **more}
 
 
 def _parse_columns(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -124,23 +194,11 @@ def fit() -> None:
 
 @fit.command("binary")
 @click.argument("data")
-@click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
-              show_default=True, help="One row per study (wide) or per arm (long).")
-@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-              help="Map a column, e.g. --col events_t=deaths_msc (repeatable).")
-@click.option("--treatment", help="Long layout: the arm label of the treatment arm.")
-@click.option("--control", help="Long layout: the arm label of the control arm.")
-@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
-@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
-@click.option("--subgroup-column", default="subgroup", show_default=True)
-@click.option("--model", "model_file",
-              help="Model file: a bundled name (binomial_normal) or a TOML path.")
-@click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 [default].")
-@click.option("--effect-prior", help="Prior of the pooled log OR, e.g. normal:0:2.82 [default].")
-@click.option("--baseline-prior", help="Prior of study baselines, e.g. normal:0:10 [default].")
-@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="OR",
-              help="Also report P(OR > OR) (repeatable), e.g. --threshold 1.5.")
+@_binary_reading_options
+@_two_arm_model_options(
+    "binomial_normal", effect="Prior of the pooled log OR, e.g. normal:0:2.82 [default].",
+    baseline="Prior of study baselines, e.g. normal:0:10 [default].", ratio="OR",
+    threshold="Also report P(OR > OR) (repeatable), e.g. --threshold 1.5.")
 @click.option("--baseline-risk", type=float,
               help="Control-arm risk for absolute effects [default: pooled control arms].")
 @click.option("--likelihood", type=click.Choice(["binomial", "conditional"]),
@@ -170,22 +228,16 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
     from bayesmeta.presentation.progress import TerminalProgress
 
     _check_outputs(force, json_path, csv_path, save_path)
-    read_options = {"layout": layout, "columns": _parse_columns(columns),
-                    "treatment": treatment, "control": control, "sep": sep,
-                    "encoding": encoding}
     binary = api.load_binary(data, subgroup=subgroup, subgroup_column=subgroup_column,
-                             **read_options)
+                             **_read_options(columns, sep, encoding, layout=layout,
+                                             treatment=treatment, control=control))
     res = api.fit_binary(
         binary, model=model_file, tau_prior=tau_prior, effect_prior=effect_prior,
-        baseline_prior=baseline_prior, sampler=sampler, chains=chains, draws=draws,
-        tune=tune, seed=seed, target_accept=target_accept, cores=cores,
-        thresholds=thresholds, baseline_risk=baseline_risk, likelihood=likelihood,
-        progress=TerminalProgress(enabled=not quiet))
-    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
-    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
-    click.echo(render_binary(res, label=label))
-    _write_outputs(res, json_path, csv_path, save_path, force)
-    _report_diagnostics(res.diagnostics, strict)
+        baseline_prior=baseline_prior, thresholds=thresholds, baseline_risk=baseline_risk,
+        likelihood=likelihood, progress=TerminalProgress(enabled=not quiet),
+        **_sampler_settings())
+    _show_fit(res, render_binary, _label(data, subgroup, subgroup_column),
+              json_path, csv_path, save_path, force, strict)
 
 
 @fit.command("longitudinal")
@@ -201,12 +253,10 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
               help="Arm-level data: mean difference or Hedges' g [default: MD].")
 @click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
               help="Keep rows with this value, e.g. --where outcome=sledai (repeatable).")
-@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-              help="Map a column, e.g. --col yi=md --col sei=se_md (repeatable).")
-@click.option("--treatment", help="Arm rows: the arm label of the treatment arm.")
-@click.option("--control", help="Arm rows: the arm label of the control arm.")
-@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
+@_col_option("yi=md --col sei=se_md")
+@_arm_options("Arm rows")
+@_SEP
+@_ENCODING
 @click.option("--structure", type=click.Choice(["ar1", "cs", "un"]), default="ar1",
               show_default=True, help="Between-study correlation over time: continuous-time "
               "AR(1), compound symmetry, or unstructured (LKJ).")
@@ -228,7 +278,7 @@ def fit_binary_cmd(data: str, layout: str, columns: tuple[str, ...], treatment: 
 @click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
               help="Also report P(effect < C) and P(effect > C) (repeatable), e.g. a minimal "
                    "important difference.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--plot", "plot_path",
               help="Draw the effect over time with its intervals (.png, .pdf, .svg).")
 @_sampler_options
 @_output_options
@@ -252,6 +302,7 @@ def fit_longitudinal_cmd(data: str, time_col: str | None, missing_time: float | 
     from bayesmeta import api
     from bayesmeta.presentation.longitudinal_plot import check_plot_path, plot_effect_over_time
     from bayesmeta.presentation.longitudinal_text import render_longitudinal
+    from bayesmeta.presentation.outputs import write_csv, write_json
     from bayesmeta.presentation.progress import TerminalProgress
 
     _check_outputs(force, json_path, csv_path, save_path)
@@ -263,28 +314,17 @@ def fit_longitudinal_cmd(data: str, time_col: str | None, missing_time: float | 
         corr_prior=corr_prior, lkj_eta=lkj_eta, lower_is_better=lower_is_better,
         thresholds=thresholds, time_col=time_col, missing_time=missing_time,
         time_unit=time_unit, measure=measure, where=_parse_pairs(where, "--where"),
-        sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
-        target_accept=target_accept, cores=cores, progress=TerminalProgress(enabled=not quiet),
-        read_options={"columns": _parse_columns(columns), "treatment": treatment,
-                      "control": control, "sep": sep, "encoding": encoding})
+        progress=TerminalProgress(enabled=not quiet),
+        read_options=_read_options(columns, sep, encoding, treatment=treatment,
+                                   control=control),
+        **_sampler_settings())
     click.echo(render_longitudinal(res, label=data))
-    if json_path:
-        from bayesmeta.presentation.outputs import write_json
-
-        write_json(res.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
-    if csv_path:
-        from bayesmeta.presentation.outputs import write_csv
-
-        write_csv(_longitudinal_table(res), csv_path, force=force)
-        click.echo(f"Wrote {csv_path}")
-    if save_path:
-        res.to_netcdf(save_path, force=force)
-        click.echo(f"Wrote {save_path}")
-    if plot_path:
-        plot_effect_over_time(res, plot_path, force=force,
-                              title=f"Effect over time — {data}")
-        click.echo(f"Wrote {plot_path}")
+    _write_files([
+        (json_path, lambda p: write_json(res.to_dict(), p, force=force)),
+        (csv_path, lambda p: write_csv(_longitudinal_table(res), p, force=force)),
+        (save_path, lambda p: res.to_netcdf(p, force=force)),
+        (plot_path, lambda p: plot_effect_over_time(res, p, force=force,
+                                                    title=f"Effect over time — {data}"))])
     _report_diagnostics(res.diagnostics, strict)
 
 
@@ -317,19 +357,35 @@ def _longitudinal_table(res: Any):
     return pd.concat([table, probs])
 
 
+def _write_files(outputs: list[tuple[Path | None, Callable[[Path], object]]]) -> None:
+    """Write each output whose path was given, in order, saying so."""
+    for path, write in outputs:
+        if path:
+            write(path)
+            click.echo(f"Wrote {path}")
+
+
 def _write_outputs(res: Any, json_path: Path | None, csv_path: Path | None,
                    save_path: Path | None, force: bool) -> None:
+    """A fit's --json, --csv (summary with probabilities) and --save files."""
     from bayesmeta.presentation.outputs import write_csv, write_json
 
-    if json_path:
-        write_json(res.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
-    if csv_path:
-        write_csv(_summary_with_probabilities(res), csv_path, force=force)
-        click.echo(f"Wrote {csv_path}")
-    if save_path:
-        res.to_netcdf(save_path, force=force)
-        click.echo(f"Wrote {save_path}")
+    _write_files([(json_path, lambda p: write_json(res.to_dict(), p, force=force)),
+                  (csv_path, lambda p: write_csv(_summary_with_probabilities(res), p,
+                                                 force=force)),
+                  (save_path, lambda p: res.to_netcdf(p, force=force))])
+
+
+def _show_fit(res: Any, render: Callable[..., str], label: str, json_path: Path | None,
+              csv_path: Path | None, save_path: Path | None, force: bool,
+              strict: bool) -> None:
+    """The tail of every `fit` command: label the result (saved with --save, so that
+    `show` prints it again), print it, write the outputs, report failed diagnostics."""
+    res = dataclasses.replace(res, label=label)
+    click.echo(render(res, label=label))
+    _write_outputs(res, json_path, csv_path, save_path, force)
+    if res.diagnostics is not None:  # exact fits have no sampler
+        _report_diagnostics(res.diagnostics, strict)
 
 
 #: CSV row labels of the probabilities in each result's JSON (``{c}``: a threshold).
@@ -359,52 +415,44 @@ def _summary_with_probabilities(res: Any):
 
 
 def _report_diagnostics(diag: Any, strict: bool) -> None:
-    if diag.ok:
-        return
-    click.secho(f"WARNING: {len(diag.problems)} sampler problem(s): "
-                + "; ".join(p.check for p in diag.problems)
-                + " — see the remedies above.", fg="red", err=True)
+    if not diag.ok:
+        _warn(f"{len(diag.problems)} sampler problem(s): "
+              + "; ".join(p.check for p in diag.problems) + " — see the remedies above.",
+              strict)
+
+
+def _warn(message: str, strict: bool) -> None:
+    """A warning on standard error; with --strict, exit with status 3 after it."""
+    click.secho(f"WARNING: {message}", fg="red", err=True)
     if strict:
         raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
 
 
 # -- fit effects / fit continuous (normal-normal model) --------------------------------
-def _nnhm_options(f):
-    options = [
-        click.option("--model", "model_file",
-                     help="Model file: bundled (nnhm_log_ratio, nnhm_smd, nnhm_reference) or "
-                          "a TOML path."),
-        click.option("--tau-prior",
-                     help="Heterogeneity prior, e.g. halfnormal:0.5, halfcauchy:25, "
-                          "turner:adverse-events:pharma-vs-placebo, rhodes:general, "
-                          "uniform_improper, jeffreys. Default by measure: logOR/logRR/logHR "
-                          "halfnormal:0.5, SMD halfnormal:0.25; MD/RD/generic: none (give "
-                          "one)."),
-        click.option("--mu-prior", "--effect-prior", "mu_prior",
-                     help="Prior of the pooled effect mu, e.g. normal:0:4 or flat. Default: "
-                          "logOR etc. normal:0:4, SMD normal:0:2, otherwise flat."),
-        click.option("--method", type=click.Choice(["exact", "mcmc"]), default="exact",
-                     show_default=True,
-                     help="exact: quadrature (milliseconds, no Monte Carlo error); mcmc: "
-                          "NUTS on the same model in PyMC."),
-        click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
-                     help="Also report P(effect > C) for the pooled and a new study's "
-                          "effect (repeatable). C is on the displayed scale, as for plot, "
-                          "report and sensitivity: an OR (RR, HR) for log ratios, e.g. "
-                          "--threshold 1.5; otherwise the effects' own units."),
-        click.option("--subgroup", help="Keep only studies whose subgroup column has this "
-                                        "value."),
-        click.option("--subgroup-column", default="subgroup", show_default=True),
-        click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-                     help="Map a column, e.g. --col yi=logHR (repeatable)."),
-        click.option("--sep", default=",", show_default=True,
-                     help="Field separator of the CSV."),
-        click.option("--encoding", default="utf-8", show_default=True,
-                     help="Text encoding of the CSV."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+_nnhm_options = _options(
+    click.option("--model", "model_file",
+                 help="Model file: bundled (nnhm_log_ratio, nnhm_smd, nnhm_reference) or "
+                      "a TOML path."),
+    click.option("--tau-prior",
+                 help="Heterogeneity prior, e.g. halfnormal:0.5, halfcauchy:25, "
+                      "turner:adverse-events:pharma-vs-placebo, rhodes:general, "
+                      "uniform_improper, jeffreys. Default by measure: logOR/logRR/logHR "
+                      "halfnormal:0.5, SMD halfnormal:0.25; MD/RD/generic: none (give "
+                      "one)."),
+    click.option("--mu-prior", "--effect-prior", "mu_prior",
+                 help="Prior of the pooled effect mu, e.g. normal:0:4 or flat. Default: "
+                      "logOR etc. normal:0:4, SMD normal:0:2, otherwise flat."),
+    click.option("--method", type=click.Choice(["exact", "mcmc"]), default="exact",
+                 show_default=True,
+                 help="exact: quadrature (milliseconds, no Monte Carlo error); mcmc: "
+                      "NUTS on the same model in PyMC."),
+    click.option("--threshold", "thresholds", type=float, multiple=True, metavar="C",
+                 help="Also report P(effect > C) for the pooled and a new study's "
+                      "effect (repeatable). C is on the displayed scale, as for plot, "
+                      "report and sensitivity: an OR (RR, HR) for log ratios, e.g. "
+                      "--threshold 1.5; otherwise the effects' own units."),
+    _SUBGROUP_OPTIONS, _col_option("yi=logHR"), _SEP, _ENCODING,
+)
 
 
 @fit.command("effects")
@@ -449,23 +497,17 @@ def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str
     if cc is None and cc_to is not None:
         raise InputError("says which tables get the continuity correction: give --cc too "
                          "(e.g. --cc 0.5)", source="--cc-to")
-    read_options = {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding,
-                    "layout": layout, "treatment": treatment, "control": control}
     effects = api.load_effects(data, measure=measure, subgroup=subgroup,
                                subgroup_column=subgroup_column, cc=cc,
                                cc_to=cc_to or "only0", drop_double_zero=not keep_double_zero,
-                               **read_options)
+                               **_read_options(columns, sep, encoding, layout=layout,
+                                               treatment=treatment, control=control))
     res = api.fit_effects(
         effects, model=model_file, tau_prior=tau_prior, mu_prior=mu_prior, method=method,
-        thresholds=thresholds, sampler=sampler, chains=chains, draws=draws, tune=tune,
-        seed=seed, target_accept=target_accept, cores=cores,
-        progress=TerminalProgress(enabled=not quiet))
-    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
-    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
-    click.echo(render_effects(res, label=label))
-    _write_outputs(res, json_path, csv_path, save_path, force)
-    if res.diagnostics is not None:
-        _report_diagnostics(res.diagnostics, strict)
+        thresholds=thresholds, progress=TerminalProgress(enabled=not quiet),
+        **_sampler_settings())
+    _show_fit(res, render_effects, _label(data, subgroup, subgroup_column),
+              json_path, csv_path, save_path, force, strict)
 
 
 @fit.command("continuous")
@@ -477,10 +519,8 @@ def fit_effects_cmd(data: str, measure: str | None, cc: float | None, cc_to: str
 @click.option("--outcome-type", type=click.Choice(["final", "change"]),
               help="Means are final values or changes from baseline (all studies), when "
                    "the file has no outcome_type column.")
-@click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
-              show_default=True, help="One row per study (wide) or per arm (long).")
-@click.option("--treatment", help="Long layout: the arm label of the treatment arm.")
-@click.option("--control", help="Long layout: the arm label of the control arm.")
+@_LAYOUT
+@_arm_options("Long layout")
 @_nnhm_options
 @_sampler_options
 @_output_options
@@ -506,37 +546,27 @@ def fit_continuous_cmd(data: str, measure: str, outcome_type: str | None, layout
     from bayesmeta.presentation.progress import TerminalProgress
 
     _check_outputs(force, json_path, csv_path, save_path)
-    read_options = {"columns": _parse_columns(columns), "sep": sep, "encoding": encoding,
-                    "layout": layout, "treatment": treatment, "control": control}
     res = api.fit_continuous(
         data, measure=measure.upper(), outcome_type=outcome_type, model=model_file,
         tau_prior=tau_prior, mu_prior=mu_prior, method=method, thresholds=thresholds,
-        subgroup=subgroup, sampler=sampler, chains=chains, draws=draws, tune=tune,
-        seed=seed, target_accept=target_accept, cores=cores,
-        progress=TerminalProgress(enabled=not quiet), read_options=read_options)
-    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
-    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
-    click.echo(render_effects(res, label=label))
-    _write_outputs(res, json_path, csv_path, save_path, force)
-    if res.diagnostics is not None:
-        _report_diagnostics(res.diagnostics, strict)
+        subgroup=subgroup, progress=TerminalProgress(enabled=not quiet),
+        read_options=_read_options(columns, sep, encoding, layout=layout,
+                                   treatment=treatment, control=control),
+        **_sampler_settings())
+    _show_fit(res, render_effects, _label(data, subgroup, subgroup_column),
+              json_path, csv_path, save_path, force, strict)
 
 
 @fit.command("rates")
 @click.argument("data")
-@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-              help="Map a column, e.g. --col exposure_t=py_msc (repeatable).")
-@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
-@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
-@click.option("--subgroup-column", default="subgroup", show_default=True)
-@click.option("--model", "model_file",
-              help="Model file: a bundled name (poisson_normal) or a TOML path.")
-@click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 [default].")
-@click.option("--effect-prior", help="Prior of the pooled log rate ratio [normal:0:2.82].")
-@click.option("--baseline-prior", help="Prior of study log event rates [normal:0:10].")
-@click.option("--threshold", "thresholds", type=float, multiple=True, metavar="RR",
-              help="Also report P(rate ratio > RR) (repeatable).")
+@_col_option("exposure_t=py_msc")
+@_SEP
+@_ENCODING
+@_SUBGROUP_OPTIONS
+@_two_arm_model_options(
+    "poisson_normal", effect="Prior of the pooled log rate ratio [normal:0:2.82].",
+    baseline="Prior of study log event rates [normal:0:10].", ratio="RR",
+    threshold="Also report P(rate ratio > RR) (repeatable).")
 @click.option("--baseline-rate", type=float,
               help="Control-arm events per unit of person-time for absolute effects "
                    "[default: pooled control arms].")
@@ -561,28 +591,22 @@ def fit_rates_cmd(data: str, columns: tuple[str, ...], sep: str, encoding: str,
 
     _check_outputs(force, json_path, csv_path, save_path)
     rates = api.load_rates(data, subgroup=subgroup, subgroup_column=subgroup_column,
-                           columns=_parse_columns(columns), sep=sep, encoding=encoding)
+                           **_read_options(columns, sep, encoding))
     res = api.fit_rates(
         rates, model=model_file, tau_prior=tau_prior, effect_prior=effect_prior,
-        baseline_prior=baseline_prior, sampler=sampler, chains=chains, draws=draws,
-        tune=tune, seed=seed, target_accept=target_accept, cores=cores,
-        thresholds=thresholds, baseline_rate=baseline_rate,
-        progress=TerminalProgress(enabled=not quiet))
-    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
-    res = dataclasses.replace(res, label=label)  # saved with --save; `show` prints it again
-    click.echo(render_rates(res, label=label))
-    _write_outputs(res, json_path, csv_path, save_path, force)
-    _report_diagnostics(res.diagnostics, strict)
+        baseline_prior=baseline_prior, thresholds=thresholds, baseline_rate=baseline_rate,
+        progress=TerminalProgress(enabled=not quiet), **_sampler_settings())
+    _show_fit(res, render_rates, _label(data, subgroup, subgroup_column),
+              json_path, csv_path, save_path, force, strict)
 
 
 # -- show ------------------------------------------------------------------------------
 @cli.command("show")
 @click.argument("path", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--json", "json_path",
               help="Write the summary for scripts as JSON (the same document as the fit's).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the summary table as CSV.")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@_path_option("--csv", "csv_path", help="Write the summary table as CSV.")
+@_FORCE
 def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: bool) -> None:
     """Print a saved fit (--save FILE.nc) again, without refitting.
 
@@ -617,18 +641,16 @@ def show_cmd(path: Path, json_path: Path | None, csv_path: Path | None, force: b
               help="Continuity correction of the inverse-variance methods.")
 @click.option("--level", type=float, default=0.95, show_default=True,
               help="Confidence level of the classical intervals.")
-@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
-@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-              help="Map a column, e.g. --col events_t=deaths_msc (repeatable).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+@_SUBGROUP
+@_col_option("events_t=deaths_msc")
+@_path_option("--plot", "plot_path",
               help="Draw the forest-style comparison plot (.png, .pdf, .svg).")
 @_sampler_options
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--json", "json_path",
               help="Write every method's result as JSON (see docs/json.md).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the comparison table as CSV.")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@_path_option("--csv", "csv_path", help="Write the comparison table as CSV.")
+@_FORCE
+@_QUIET
 def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_bayes: bool,
                 list_methods: bool, tau_prior: str | None, effect_prior: str | None,
                 cc: float, level: float, subgroup: str | None, columns: tuple[str, ...],
@@ -643,7 +665,7 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     comparators with what each does to zero cells; the Bayesian models use exact
     likelihoods.
     """
-    from bayesmeta.comparison import METHODS
+    from bayesmeta.api.comparison import METHODS
     from bayesmeta.errors import InputError
     from bayesmeta.presentation.text import table
 
@@ -656,7 +678,7 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     if data is None:
         raise InputError("give a data file or bundled dataset name (or --list)",
                          source="DATA")
-    from bayesmeta.comparison import compare
+    from bayesmeta.api.comparison import compare
     from bayesmeta.presentation.comparison_text import render_comparison
     from bayesmeta.presentation.outputs import write_csv, write_json
     from bayesmeta.presentation.progress import TerminalProgress
@@ -669,23 +691,20 @@ def compare_cmd(data: str | None, methods: str | None, measure: str | None, no_b
     comparison = compare(
         data, methods=None if methods is None else methods.split(","), measure=measure,
         bayesian=not no_bayes, tau_prior=tau_prior, effect_prior=effect_prior, level=level,
-        cc=cc, sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
-        target_accept=target_accept, cores=cores, subgroup=subgroup,
-        progress=TerminalProgress(enabled=not quiet),
-        read_options={"columns": _parse_columns(columns)} if columns else None)
-    label = data if subgroup is None else f"{data} [subgroup = {subgroup}]"
+        cc=cc, subgroup=subgroup, progress=TerminalProgress(enabled=not quiet),
+        read_options={"columns": _parse_columns(columns)} if columns else None,
+        **_sampler_settings())
+    label = _label(data, subgroup)
     click.echo(render_comparison(comparison, label=label))
-    if json_path:
-        write_json(comparison.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
-    if csv_path:
-        write_csv(comparison.table(), csv_path, force=force)
-        click.echo(f"Wrote {csv_path}")
-    if plot_path:
+
+    def plot(path: Path) -> None:
         from bayesmeta.presentation.comparison_plot import plot_comparison
 
-        plot_comparison(comparison, plot_path, force=force, title=label)
-        click.echo(f"Wrote {plot_path}")
+        plot_comparison(comparison, path, force=force, title=label)
+
+    _write_files([(json_path, lambda p: write_json(comparison.to_dict(), p, force=force)),
+                  (csv_path, lambda p: write_csv(comparison.table(), p, force=force)),
+                  (plot_path, plot)])
 
 
 # -- sensitivity -----------------------------------------------------------------------
@@ -732,26 +751,16 @@ PLOT_FORMATS = ("png", "pdf", "svg")
               show_default=True, help="Which tables get --cc (metafor's rules).")
 @click.option("--keep-double-zero", is_flag=True,
               help="Effects from two-arm counts: keep double-zero studies (needs --cc).")
-@click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
-              show_default=True, help="One row per study (wide) or per arm (long).")
-@click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-              help="Map a column, e.g. --col events_t=deaths_msc (repeatable).")
-@click.option("--treatment", help="Long layout: the arm label of the treatment arm.")
-@click.option("--control", help="Long layout: the arm label of the control arm.")
-@click.option("--sep", default=",", show_default=True, help="Field separator of the CSV.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the CSV.")
-@click.option("--subgroup", help="Keep only studies whose subgroup column has this value.")
-@click.option("--subgroup-column", default="subgroup", show_default=True)
+@_binary_reading_options
 @_sampler_options
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--json", "json_path",
               help="Write the table, verdict and every fit's summary as JSON (docs/json.md).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the table (a row per prior) as CSV.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--csv", "csv_path", help="Write the table (a row per prior) as CSV.")
+@_path_option("--plot", "plot_path",
               help="Plot the pooled effect and P(harm) across priors, or the curve (.png, "
                    ".pdf or .svg).")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@_FORCE
+@_QUIET
 @click.option("--strict", is_flag=True,
               help="Exit with status 3 when any fit's sampler diagnostics fail.")
 def sensitivity_cmd(data: str, model_kind: str, prior_set: str | None,
@@ -785,10 +794,9 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str | None,
     if plot_path is not None and plot_path.suffix.lower().lstrip(".") not in PLOT_FORMATS:
         raise InputError(f"the plot must be a {', '.join('.' + f for f in PLOT_FORMATS)} "
                          "file", source=plot_path)
-    read_options = {"layout": layout, "columns": _parse_columns(columns),
-                    "treatment": treatment, "control": control, "sep": sep,
-                    "encoding": encoding}
-    label = data if subgroup is None else f"{data} [{subgroup_column} = {subgroup}]"
+    read_options = _read_options(columns, sep, encoding, layout=layout, treatment=treatment,
+                                 control=control)
+    label = _label(data, subgroup, subgroup_column)
     if tau_curve is not None or model_kind != "binary":
         _sensitivity_nnhm_cmd(
             data, model_kind=model_kind, prior_set=prior_set, thresholds=thresholds,
@@ -796,11 +804,8 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str | None,
             measure=measure, outcome_type=outcome_type, cc=cc, cc_to=cc_to,
             keep_double_zero=keep_double_zero, subgroup=subgroup,
             subgroup_column=subgroup_column, read_options=read_options,
-            sampler_settings={"sampler": sampler, "chains": chains, "draws": draws,
-                              "tune": tune, "seed": seed, "target_accept": target_accept,
-                              "cores": cores},
-            json_path=json_path, csv_path=csv_path, plot_path=plot_path, force=force,
-            quiet=quiet, strict=strict, label=label)
+            sampler_settings=_sampler_settings(), json_path=json_path, csv_path=csv_path,
+            plot_path=plot_path, force=force, quiet=quiet, strict=strict, label=label)
         return
     for option, value in (("--measure", measure), ("--outcome-type", outcome_type),
                           ("--cc", cc), ("--mu-prior", mu_prior)):
@@ -811,31 +816,29 @@ def sensitivity_cmd(data: str, model_kind: str, prior_set: str | None,
                              **read_options)
     res = api.sensitivity(
         binary, priors=prior_set, model=model_kind, method=method, thresholds=thresholds,
-        sampler=sampler, chains=chains, draws=draws, tune=tune, seed=seed,
-        target_accept=target_accept, cores=cores,
-        progress=TerminalProgress(enabled=not quiet))
+        progress=TerminalProgress(enabled=not quiet), **_sampler_settings())
     click.echo(render_sensitivity(res, label=label))
-    if json_path:
-        from bayesmeta.presentation.outputs import write_json
+    _write_sweep(res, json_path, csv_path, plot_path, force, label, "sampler", strict)
 
-        write_json(res.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
-    if csv_path:
-        from bayesmeta.presentation.outputs import write_csv
 
-        write_csv(res.table(), csv_path, force=force)
-        click.echo(f"Wrote {csv_path}")
-    if plot_path:
+def _write_sweep(res: Any, json_path: Path | None, csv_path: Path | None,
+                 plot_path: Path | None, force: bool, label: str, checks: str,
+                 strict: bool) -> None:
+    """The outputs of a prior sweep (JSON, table, plot), then a warning naming the priors
+    whose fits failed their ``checks`` (sampler or quadrature)."""
+    from bayesmeta.presentation.outputs import write_csv, write_json
+
+    def plot(path: Path) -> None:
         from bayesmeta.presentation.sensitivity_plot import plot_sensitivity
 
-        plot_sensitivity(res, plot_path, force=force, label=label)
-        click.echo(f"Wrote {plot_path}")
+        plot_sensitivity(res, path, force=force, label=label)
+
+    _write_files([(json_path, lambda p: write_json(res.to_dict(), p, force=force)),
+                  (csv_path, lambda p: write_csv(res.table(), p, force=force)),
+                  (plot_path, plot)])
     bad = [r.name for r in res.rows if not r.diagnostics_ok]
     if bad:
-        click.secho(f"WARNING: sampler problems under {', '.join(bad)} — see the table.",
-                    fg="red", err=True)
-        if strict:
-            raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
+        _warn(f"{checks} problems under {', '.join(bad)} — see the table.", strict)
 
 
 def _sensitivity_nnhm_cmd(data: str, *, model_kind: str, prior_set: str | None,
@@ -849,9 +852,8 @@ def _sensitivity_nnhm_cmd(data: str, *, model_kind: str, prior_set: str | None,
                           quiet: bool, strict: bool, label: str) -> None:
     """``sensitivity --model effects|continuous`` and ``--tau-scale-curve``."""
     from bayesmeta import api
+    from bayesmeta.api.nnhm_sweeps import load_nnhm_effects
     from bayesmeta.errors import InputError
-    from bayesmeta.nnhm_sweeps import load_nnhm_effects
-    from bayesmeta.presentation.outputs import write_csv, write_json
     from bayesmeta.presentation.progress import TerminalProgress
 
     if tau_curve is not None:  # refused before any data is read, with one line
@@ -875,38 +877,24 @@ def _sensitivity_nnhm_cmd(data: str, *, model_kind: str, prior_set: str | None,
                                 read_options=read_options)
     if tau_curve is not None:
         from bayesmeta.presentation.effects_sensitivity_text import render_tau_scale_curve
+        from bayesmeta.presentation.outputs import write_csv, write_json
         from bayesmeta.presentation.sensitivity_plot import plot_tau_scale_curve
 
         curve = api.tau_scale_curve(effects, tau_curve, points=grid_points, mu_prior=mu_prior,
                                     thresholds=thresholds, progress=progress)
         click.echo(render_tau_scale_curve(curve, label=label))
-        outputs = [(json_path, lambda p: write_json(curve.to_dict(), p, force=force)),
-                   (csv_path, lambda p: write_csv(curve.table(), p, force=force)),
-                   (plot_path, lambda p: plot_tau_scale_curve(curve, p, force=force,
-                                                              label=label))]
-        bad: list[str] = []
-    else:
-        from bayesmeta.presentation.effects_sensitivity_text import (
-            render_effects_sensitivity,
-        )
-        from bayesmeta.presentation.sensitivity_plot import plot_sensitivity
+        _write_files([(json_path, lambda p: write_json(curve.to_dict(), p, force=force)),
+                      (csv_path, lambda p: write_csv(curve.table(), p, force=force)),
+                      (plot_path, lambda p: plot_tau_scale_curve(curve, p, force=force,
+                                                                 label=label))])
+        return
+    from bayesmeta.presentation.effects_sensitivity_text import render_effects_sensitivity
 
-        res = api.sensitivity(effects, model="effects", priors=prior_set, method=method,
-                              thresholds=thresholds, progress=progress, **sampler_settings)
-        click.echo(render_effects_sensitivity(res, label=label))
-        outputs = [(json_path, lambda p: write_json(res.to_dict(), p, force=force)),
-                   (csv_path, lambda p: write_csv(res.table(), p, force=force)),
-                   (plot_path, lambda p: plot_sensitivity(res, p, force=force, label=label))]
-        bad = [r.name for r in res.rows if not r.diagnostics_ok]
-    for path, write in outputs:
-        if path:
-            write(path)
-            click.echo(f"Wrote {path}")
-    if bad:
-        click.secho(f"WARNING: {'sampler' if method == 'mcmc' else 'quadrature'} problems "
-                    f"under {', '.join(bad)} — see the table.", fg="red", err=True)
-        if strict:
-            raise click.exceptions.Exit(EXIT_DIAGNOSTICS)
+    res = api.sensitivity(effects, model="effects", priors=prior_set, method=method,
+                          thresholds=thresholds, progress=progress, **sampler_settings)
+    click.echo(render_effects_sensitivity(res, label=label))
+    _write_sweep(res, json_path, csv_path, plot_path, force, label,
+                 "sampler" if method == "mcmc" else "quadrature", strict)
 
 
 # -- data ------------------------------------------------------------------------------
@@ -951,24 +939,18 @@ def data_show(name: str) -> None:
 def _analysis_options(f):
     """DATA plus the data, prior, threshold and sampler options of an analysis; DATA may
     also be a fit saved with ``--save`` (``.nc``), which is then used as it is."""
-    options = [
+    return _options(
+        _sampler_options,  # first in --help, as always
         click.argument("data"),
         click.option("--model", "model_name", default="binary", show_default=True,
                      help="Model: binary (binomial-normal; --likelihood conditional), "
                           "effects or continuous (normal-normal, exact by default), rates "
                           "(Poisson-normal), or a model file (bundled name such as "
                           "binomial_normal_vague or nnhm_reference, or a TOML path)."),
-        click.option("--layout", type=click.Choice(["auto", "wide", "long"]), default="auto",
-                     show_default=True, help="One row per study (wide) or per arm (long)."),
-        click.option("--col", "columns", multiple=True, metavar="OURS=YOURS",
-                     help="Map a column, e.g. --col events_t=deaths_msc (repeatable)."),
-        click.option("--treatment", help="Long layout: the arm label of the treatment arm."),
-        click.option("--control", help="Long layout: the arm label of the control arm."),
+        _LAYOUT, _col_option("events_t=deaths_msc"), _arm_options("Long layout"),
         click.option("--sep", default=",", show_default=True, help="CSV field separator."),
         click.option("--encoding", default="utf-8", show_default=True),
-        click.option("--subgroup", help="Keep only studies whose subgroup column has this "
-                                        "value."),
-        click.option("--subgroup-column", default="subgroup", show_default=True),
+        _SUBGROUP_OPTIONS,
         click.option("--tau-prior", help="Heterogeneity prior, e.g. halfnormal:0.5 "
                                          "[default]."),
         click.option("--effect-prior", "--mu-prior", "effect_prior",
@@ -999,10 +981,7 @@ def _analysis_options(f):
         click.option("--baseline-rate", type=float,
                      help="rates: control-arm events per unit of person-time for absolute "
                           "effects [pooled control arms]."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return _sampler_options(f)
+    )(f)
 
 
 _FIT_ONLY = ("layout", "columns", "treatment", "control", "sep", "encoding", "subgroup",
@@ -1066,9 +1045,7 @@ def _result_from_options(ctx: click.Context, progress: Any) -> tuple[Any, str]:
     # A name that is not a model type is a model file: its `model` key picks the fitter.
     fitter = MODEL_TYPES.get(name) or _fitter_for_model_file(name)
     res = fitter(o, None if name in MODEL_TYPES else name, progress)
-    label = data if o["subgroup"] is None else (f"{data} [{o['subgroup_column']} = "
-                                                f"{o['subgroup']}]")
-    return res, label
+    return res, _label(data, o["subgroup"], o["subgroup_column"])
 
 
 def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress: Any,
@@ -1077,23 +1054,25 @@ def _fit_binary_from_options(o: dict[str, Any], model_file: str | None, progress
 
     _refuse_options(o, ("layout", "treatment", "control", "baseline_prior", "baseline_risk",
                         "likelihood"), "binary")
-    read_options = {"layout": o["layout"], "columns": _parse_columns(o["columns"]),
-                    "treatment": o["treatment"], "control": o["control"], "sep": o["sep"],
-                    "encoding": o["encoding"]}
     binary = api.load_binary(o["data"], subgroup=o["subgroup"],
-                             subgroup_column=o["subgroup_column"], **read_options)
-    thresholds = () if o["threshold"] is None else (o["threshold"],)
+                             subgroup_column=o["subgroup_column"], **_read_options_of(o))
     return api.fit_binary(
         binary, model=model_file, tau_prior=o["tau_prior"], effect_prior=o["effect_prior"],
-        baseline_prior=o["baseline_prior"], sampler=o["sampler"], chains=o["chains"],
-        draws=o["draws"], tune=o["tune"], seed=o["seed"], target_accept=o["target_accept"],
-        cores=o["cores"], thresholds=thresholds, baseline_risk=o["baseline_risk"],
-        likelihood=likelihood or o["likelihood"] or "binomial", progress=progress)
+        baseline_prior=o["baseline_prior"], thresholds=_thresholds_of(o),
+        baseline_risk=o["baseline_risk"],
+        likelihood=likelihood or o["likelihood"] or "binomial", progress=progress,
+        **_sampler_kwargs(o))
 
 
-def _sampler_kwargs(o: dict[str, Any]) -> dict[str, Any]:
-    return {k: o[k] for k in ("sampler", "chains", "draws", "tune", "seed", "target_accept",
-                              "cores")}
+def _read_options_of(o: dict[str, Any]) -> dict[str, Any]:
+    """The reading options among the shared options of an analysis (two-arm layouts)."""
+    return _read_options(o["columns"], o["sep"], o["encoding"], layout=o["layout"],
+                         treatment=o["treatment"], control=o["control"])
+
+
+def _thresholds_of(o: dict[str, Any]) -> tuple[float, ...]:
+    """--threshold of an analysis as the thresholds of a fit."""
+    return () if o["threshold"] is None else (o["threshold"],)
 
 
 def _fit_effects_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
@@ -1103,17 +1082,15 @@ def _fit_effects_from_options(o: dict[str, Any], model_file: str | None, progres
 
     _refuse_options(o, ("layout", "treatment", "control", "measure", "method", "cc", "cc_to",
                         "keep_double_zero"), "effects")
-    read_options = {"columns": _parse_columns(o["columns"]), "sep": o["sep"],
-                    "encoding": o["encoding"], "layout": o["layout"],
-                    "treatment": o["treatment"], "control": o["control"]}
     effects = api.load_effects(o["data"], measure=o["measure"], subgroup=o["subgroup"],
                                subgroup_column=o["subgroup_column"], cc=o["cc"],
                                cc_to=o["cc_to"] or "only0",
-                               drop_double_zero=not o["keep_double_zero"], **read_options)
-    thresholds = () if o["threshold"] is None else (o["threshold"],)
+                               drop_double_zero=not o["keep_double_zero"],
+                               **_read_options_of(o))
     return api.fit_effects(effects, model=model_file, tau_prior=o["tau_prior"],
                            mu_prior=o["effect_prior"], method=o["method"] or "exact",
-                           thresholds=thresholds, progress=progress, **_sampler_kwargs(o))
+                           thresholds=_thresholds_of(o), progress=progress,
+                           **_sampler_kwargs(o))
 
 
 def _fit_continuous_from_options(o: dict[str, Any], model_file: str | None,
@@ -1127,15 +1104,11 @@ def _fit_continuous_from_options(o: dict[str, Any], model_file: str | None,
     if o["measure"] is None or o["measure"].upper() not in ("MD", "SMD"):
         raise InputError("--model continuous needs --measure MD or --measure SMD",
                          source="--measure")
-    read_options = {"columns": _parse_columns(o["columns"]), "sep": o["sep"],
-                    "encoding": o["encoding"], "layout": o["layout"],
-                    "treatment": o["treatment"], "control": o["control"]}
-    thresholds = () if o["threshold"] is None else (o["threshold"],)
     return api.fit_continuous(
         o["data"], measure=o["measure"].upper(), outcome_type=o["outcome_type"],
         model=model_file, tau_prior=o["tau_prior"], mu_prior=o["effect_prior"],
-        method=o["method"] or "exact", thresholds=thresholds, subgroup=o["subgroup"],
-        progress=progress, read_options=read_options, **_sampler_kwargs(o))
+        method=o["method"] or "exact", thresholds=_thresholds_of(o), subgroup=o["subgroup"],
+        progress=progress, read_options=_read_options_of(o), **_sampler_kwargs(o))
 
 
 def _fit_rates_from_options(o: dict[str, Any], model_file: str | None, progress: Any) -> Any:
@@ -1145,12 +1118,10 @@ def _fit_rates_from_options(o: dict[str, Any], model_file: str | None, progress:
     _refuse_options(o, ("baseline_prior", "baseline_rate"), "rates")
     rates = api.load_rates(o["data"], subgroup=o["subgroup"],
                            subgroup_column=o["subgroup_column"],
-                           columns=_parse_columns(o["columns"]), sep=o["sep"],
-                           encoding=o["encoding"])
-    thresholds = () if o["threshold"] is None else (o["threshold"],)
+                           **_read_options(o["columns"], o["sep"], o["encoding"]))
     return api.fit_rates(rates, model=model_file, tau_prior=o["tau_prior"],
                          effect_prior=o["effect_prior"], baseline_prior=o["baseline_prior"],
-                         thresholds=thresholds, baseline_rate=o["baseline_rate"],
+                         thresholds=_thresholds_of(o), baseline_rate=o["baseline_rate"],
                          progress=progress, **_sampler_kwargs(o))
 
 
@@ -1247,10 +1218,10 @@ def _threshold_of(ctx: click.Context, res: Any) -> float | None:
               help="posterior: show the effect (OR) of a new study instead of the pooled "
                    "one.")
 @click.option("--title", help="Title of the figure.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--json", "json_path",
               help="Also write the fit's summary as JSON (see docs/json.md).")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@_FORCE
+@_QUIET
 @click.pass_context
 def plot_cmd(ctx: click.Context, kind: str, output: Path, predictive: bool,
              title: str | None, json_path: Path | None, force: bool, quiet: bool,
@@ -1277,11 +1248,8 @@ def plot_cmd(ctx: click.Context, kind: str, output: Path, predictive: bool,
         from bayesmeta.presentation.report.builder import report_model_for
 
         options["title"] = f"{label}: {report_model_for(res).short_name or 'model'}"
-    plot(kind, res, output, force=force, **options)
-    click.echo(f"Wrote {output}")
-    if json_path:
-        write_json(res.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
+    _write_files([(output, lambda p: plot(kind, res, p, force=force, **options)),
+                  (json_path, lambda p: write_json(res.to_dict(), p, force=force))])
     _warn_diagnostics(res.diagnostics)
 
 
@@ -1291,12 +1259,11 @@ def plot_cmd(ctx: click.Context, kind: str, output: Path, predictive: bool,
               help="Only PSIS-LOO (no leave-one-study-out refits).")
 @click.option("--study", "studies", multiple=True,
               help="Refit without only these studies (repeatable) [default: each study].")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--json", "json_path",
               help="Write the influence table as JSON (see docs/json.md).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the influence table as CSV.")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@_path_option("--csv", "csv_path", help="Write the influence table as CSV.")
+@_FORCE
+@_QUIET
 @click.pass_context
 def influence_cmd(ctx: click.Context, no_refits: bool, studies: tuple[str, ...],
                   json_path: Path | None, csv_path: Path | None, force: bool, quiet: bool,
@@ -1317,12 +1284,8 @@ def influence_cmd(ctx: click.Context, no_refits: bool, studies: tuple[str, ...],
     inf = api.influence(res, refits=not no_refits, threshold=_threshold_of(ctx, res),
                         studies=studies or None, progress=progress)
     click.echo(render_influence(inf, label=label))
-    if json_path:
-        write_json(inf.to_dict(), json_path, force=force)
-        click.echo(f"Wrote {json_path}")
-    if csv_path:
-        write_csv(inf.to_frame(), csv_path, force=force)
-        click.echo(f"Wrote {csv_path}")
+    _write_files([(json_path, lambda p: write_json(inf.to_dict(), p, force=force)),
+                  (csv_path, lambda p: write_csv(inf.to_frame(), p, force=force))])
     _warn_diagnostics(res.diagnostics)
 
 
@@ -1336,10 +1299,10 @@ def influence_cmd(ctx: click.Context, no_refits: bool, studies: tuple[str, ...],
 @click.option("--title", help="Title of the report.")
 @click.option("--images", type=click.Choice(["png", "svg"]), default="png",
               show_default=True, help="Format of the inline images.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@_path_option("--json", "json_path",
               help="Also write the results as JSON (the fit document with 'influence').")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@_FORCE
+@_QUIET
 @click.pass_context
 def report_cmd(ctx: click.Context, output: Path, no_influence: bool, no_refits: bool,
                title: str | None, images: str, json_path: Path | None, force: bool,
@@ -1368,14 +1331,15 @@ def report_cmd(ctx: click.Context, output: Path, no_influence: bool, no_refits: 
     progress.stage("Drawing the figures and writing the report")
     html = build_report(res, influence=inf, title=title, label=label, threshold=threshold,
                         command=_command_line(ctx), image_format=images)
-    write_report(html, output, force=force)
-    click.echo(f"Wrote {output}")
-    if json_path:
+
+    def write_document(path: Path) -> None:
         doc = res.to_dict()
         if inf is not None:
             doc["influence"] = inf.to_dict()
-        write_json(doc, json_path, force=force)
-        click.echo(f"Wrote {json_path}")
+        write_json(doc, path, force=force)
+
+    _write_files([(output, lambda p: write_report(html, p, force=force)),
+                  (json_path, write_document)])
     _warn_diagnostics(res.diagnostics)
 
 

@@ -15,8 +15,7 @@ LAYERS = {
     "inference": 3,
     "results": 4,
     "validation": 4,
-    "api": 5, "comparison": 5,
-    "nnhm_sweeps": 5,
+    "api": 5,
     "presentation": 6,
     "cli": 7,
 }

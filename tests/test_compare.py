@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import bayesmeta as bm
-from bayesmeta.comparison import METHODS, ComparisonMethod, methods_for, register
+from bayesmeta.api.comparison import METHODS, ComparisonMethod, methods_for, register
 from bayesmeta.results.comparison import ComparisonRow
 from tests.test_cli import FAST, assert_input_error, run
 

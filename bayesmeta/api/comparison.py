@@ -28,6 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from bayesmeta.api.binary import fit_binary
+from bayesmeta.api.common import sampler_kwargs
+from bayesmeta.api.effects import fit_effects
+from bayesmeta.api.rates import fit_rates
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.data.loading import load_data
 from bayesmeta.data.rates import RateData
@@ -56,10 +60,8 @@ class CompareContext:
     cc: float = 0.5
 
     def sampler_kwargs(self) -> dict[str, Any]:
-        s = self.settings
-        return {"sampler": s.sampler, "chains": s.chains, "draws": s.draws, "tune": s.tune,
-                "seed": s.seed, "target_accept": s.target_accept, "cores": s.cores,
-                "progress": self.progress}
+        """The sampler settings and progress as keyword arguments of a fitting function."""
+        return {**sampler_kwargs(self.settings), "progress": self.progress}
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,6 @@ def _uninformative(data: BinaryData) -> int:
 def _run_binary_model(likelihood: str) -> Callable[[BinaryData, CompareContext],
                                                    ComparisonRow]:
     def run(data: BinaryData, ctx: CompareContext) -> ComparisonRow:
-        from bayesmeta.api import fit_binary
-
         res = fit_binary(data, likelihood=likelihood, tau_prior=ctx.tau_prior,
                          effect_prior=ctx.effect_prior, **ctx.sampler_kwargs())
         method = METHODS[_BINARY_MODEL_NAMES[likelihood]]
@@ -227,8 +227,6 @@ register(ComparisonMethod("conditional", "conditional (hypergeometric)-normal mo
 
 
 def _run_poisson(data: RateData, ctx: CompareContext) -> ComparisonRow:
-    from bayesmeta.api import fit_rates
-
     res = fit_rates(data, tau_prior=ctx.tau_prior, effect_prior=ctx.effect_prior,
                     **ctx.sampler_kwargs())
     return bayesian_row("poisson-normal", METHODS["poisson-normal"].label,
@@ -248,7 +246,6 @@ register(ComparisonMethod("poisson-normal", "Poisson-normal model", "bayesian", 
 def _run_nnhm(data: BinaryData, ctx: CompareContext) -> ComparisonRow:
     """The normal–normal model, exact, on log ORs with the classical methods' zero rule:
     0.5 added to every cell of tables with a zero, double-zero tables dropped."""
-    from bayesmeta.api import fit_effects
     from bayesmeta.data.effect_sizes import binary_effects
     from bayesmeta.data.effects import effects_from_binary
 

@@ -1,4 +1,4 @@
-"""Prior sweeps of the normal–normal model: prior sets and the τ-scale curve (API layer).
+"""Prior sweeps of the normal–normal model: prior sets and the τ-scale curve.
 
 ``bayesmeta sensitivity DATA --model effects|continuous`` runs here (through
 :func:`bayesmeta.api.sensitivity`): each configuration of a prior set is one call of the
@@ -21,11 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from bayesmeta.api.common import RowProgress, sampler_kwargs
+from bayesmeta.api.effects import _fit_nnhm, nnhm_priors
+from bayesmeta.api.effects_loading import load_continuous, load_effects
 from bayesmeta.data.effects import EffectsData, parse_measure
 from bayesmeta.errors import InputError
 from bayesmeta.inference.sampling import Progress, SamplerSettings, SilentProgress
 from bayesmeta.models.nnhm import NNHMPriors
-from bayesmeta.models.prior_sets import PriorSet
+from bayesmeta.models.prior_sets import PriorSet, load_prior_set, prior_set_from_dict
 from bayesmeta.priors import Prior, parse_prior
 from bayesmeta.results.effects_sensitivity import (
     EffectsSensitivityResult,
@@ -58,17 +61,15 @@ def load_nnhm_effects(data: Any, *, model: str = "effects", measure: str | None 
     """The effects a sweep analyses, read as ``fit effects`` (``model="effects"``) or ``fit
     continuous`` (``model="continuous"``, ``measure`` MD or SMD) read them. Effects already
     read (an :class:`EffectsData`) are taken as they are (or their subgroup)."""
-    from bayesmeta import api
-
     options = dict(read_options or {})
     if isinstance(data, EffectsData):
-        return api.load_effects(data, measure=measure, subgroup=subgroup,
+        return load_effects(data, measure=measure, subgroup=subgroup,
                                 subgroup_column=subgroup_column)
     if model == "effects":
         if outcome_type is not None:
             raise InputError("is for --model continuous (arm-level means)",
                              source="--outcome-type")
-        return api.load_effects(data, measure=measure, subgroup=subgroup,
+        return load_effects(data, measure=measure, subgroup=subgroup,
                                 subgroup_column=subgroup_column, cc=cc, cc_to=cc_to,
                                 drop_double_zero=drop_double_zero, **options)
     if model != "continuous":
@@ -83,7 +84,7 @@ def load_nnhm_effects(data: Any, *, model: str = "effects", measure: str | None 
         raise InputError(f"continuous arms give MD or SMD, not {measure}", source="--measure")
     if outcome_type is not None:
         options["outcome_type"] = outcome_type
-    return api.load_continuous(data, subgroup=subgroup, subgroup_column=subgroup_column,
+    return load_continuous(data, subgroup=subgroup, subgroup_column=subgroup_column,
                                **options).effects(canon)
 
 
@@ -96,8 +97,6 @@ def display_thresholds(thresholds: Iterable[float], measure: str) -> tuple[float
 def nnhm_prior_set(priors: Any, effects: EffectsData) -> PriorSet:
     """The prior set of a sweep: the given one (file, bundled name, PriorSet or dict) or
     the measure's bundled default; slots it leaves out take the measure's default priors."""
-    from bayesmeta import api
-
     measure = effects.measure
     if priors is None:
         name = DEFAULT_SETS.get(measure)
@@ -109,18 +108,14 @@ def nnhm_prior_set(priors: Any, effects: EffectsData) -> PriorSet:
                 "sweep a scale in those units with --tau-scale-curve halfnormal:FROM:TO",
                 source="--priors")
         priors = name
-    defaults = {k: v for k, v in api.nnhm_priors(measure).as_dict().items()}
+    defaults = {k: v for k, v in nnhm_priors(measure).as_dict().items()}
     if isinstance(priors, PriorSet):
         prior_set = priors
     elif isinstance(priors, Mapping):
-        from bayesmeta.models.prior_sets import prior_set_from_dict
-
         configs = [{"name": name, **dict(slots)} for name, slots in priors.items()]
         prior_set = prior_set_from_dict({"configuration": configs}, model="nnhm",
                                         defaults=defaults)
     else:
-        from bayesmeta.models.prior_sets import load_prior_set
-
         prior_set = load_prior_set(priors, model="nnhm", defaults=defaults)
     if prior_set.measures and measure not in prior_set.measures:
         raise InputError(f"this prior set is written for {', '.join(prior_set.measures)} "
@@ -163,9 +158,6 @@ def sensitivity_nnhm(data: Any, priors: Any = None, *, model: str = "effects",
                      drop_double_zero: bool = True) -> EffectsSensitivityResult:
     """Fit the normal–normal model under every configuration of a prior set (see
     :func:`bayesmeta.api.sensitivity`, ``model="effects"`` or ``"continuous"``)."""
-    from bayesmeta import api
-    from bayesmeta.api import _RowProgress
-
     method = method or "exact"
     if method not in METHODS:
         raise InputError(f"--model {model} takes --method exact or mcmc (got '{method}'; "
@@ -196,14 +188,11 @@ def sensitivity_nnhm(data: Any, priors: Any = None, *, model: str = "effects",
             skipped.append((config.name, why))
     rows = []
     for i, (config, nnhm) in enumerate(configs, start=1):
-        row_progress = (_RowProgress(progress, f"Prior {i}/{len(configs)} '{config.name}'")
+        row_progress = (RowProgress(progress, f"Prior {i}/{len(configs)} '{config.name}'")
                         if method == "mcmc" else None)
-        fit = api._fit_nnhm(
-            effects, priors=nnhm, model=None, tau_prior=None, mu_prior=None,
-            effect_prior=None, method=method, thresholds=internal, sampler=settings.sampler,
-            chains=settings.chains, draws=settings.draws, tune=settings.tune,
-            seed=settings.seed, target_accept=settings.target_accept, cores=settings.cores,
-            progress=row_progress)
+        fit = _fit_nnhm(effects, priors=nnhm, model=None, tau_prior=None, mu_prior=None,
+                        effect_prior=None, method=method, thresholds=internal,
+                        progress=row_progress, **sampler_kwargs(settings))
         rows.append(EffectsSensitivityRow(config.name, nnhm, fit, scale, config.source))
     total = time.perf_counter() - t0
     if method == "exact":
@@ -232,15 +221,13 @@ def tau_scale_curve(data: Any, curve: str = "halfnormal:0.1:2", *, model: str = 
     MD). ``thresholds`` are on the displayed scale (ORs for log ORs). Returns a
     :class:`~bayesmeta.results.tau_scale_curve.TauScaleCurve`.
     """
-    from bayesmeta import api
-
     family, lower, upper = parse_curve_spec(curve)
     t0 = time.perf_counter()
     effects = load_nnhm_effects(data, model=model, measure=measure, outcome_type=outcome_type,
                                 subgroup=subgroup, cc=cc, cc_to=cc_to,
                                 drop_double_zero=drop_double_zero, read_options=read_options)
     cuts = display_thresholds(thresholds, effects.measure)
-    defaults = api.nnhm_priors(effects.measure)
+    defaults = nnhm_priors(effects.measure)
     mu = (parse_prior(mu_prior, option="--mu-prior", support="real") if mu_prior is not None
           else defaults.mu)
     _check_configuration(NNHMPriors(mu=mu), "exact", "--mu-prior")
@@ -252,11 +239,10 @@ def tau_scale_curve(data: Any, curve: str = "halfnormal:0.1:2", *, model: str = 
     pooled, new = display_names(effects.measure)
 
     def fit_at(s: float):
-        return api._fit_nnhm(effects, priors=NNHMPriors(mu=mu, tau=family.prior(s)),
-                             model=None, tau_prior=None, mu_prior=None, effect_prior=None,
-                             method="exact", thresholds=(), sampler="auto", chains=4,
-                             draws=1000, tune=1000, seed=1, target_accept=0.9, cores=None,
-                             progress=None)
+        return _fit_nnhm(effects, priors=NNHMPriors(mu=mu, tau=family.prior(s)),
+                         model=None, tau_prior=None, mu_prior=None, effect_prior=None,
+                         method="exact", thresholds=(), progress=None,
+                         **sampler_kwargs(None))
 
     all_cuts = tuple(dict.fromkeys((scale.null, *cuts)))
     frame, crossings = compute_curve(fit_at, grid, scale, pooled, new, all_cuts)
