@@ -56,6 +56,14 @@ def run(args: list[str]) -> tuple[float, dict]:
         return elapsed, json.loads(out.read_text())
 
 
+def import_stack_seconds() -> float:
+    """Wall time of a fresh interpreter importing PyMC, nutpie and ArviZ."""
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN.with_name("python")), "-c", "import pymc, nutpie, arviz"],
+                   check=True)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
@@ -63,7 +71,10 @@ def main() -> None:
     parser.add_argument("--skip-pymc-large", action="store_true",
                         help="skip PyMC's NUTS on 1,000 studies (slow)")
     opts = parser.parse_args()
-    rows = []
+    # A yardstick for the machine's speed on the day (the shared host varies by 2x between
+    # days): the whole-process import of the stack every fit pays before any work.
+    rows = [("yardstick: python -c 'import pymc, nutpie, arviz'",
+             [import_stack_seconds() for _ in range(opts.repeats)], "")]
     aside = CACHE.with_name(".pytensor.bench-aside")
     if CACHE.exists():
         shutil.move(CACHE, aside)
@@ -98,7 +109,8 @@ def main() -> None:
         d = large_doc["diagnostics"]
         print(f"\n1,000 studies: max R-hat {d['max_rhat']:.3f}, min bulk ESS "
               f"{d['min_ess_bulk']:.0f}, divergences {d['divergences']}")
-    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    print(f"\nmachine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+          f"load average (1 min) {os.getloadavg()[0]:.2f}")
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
     (results / "bench_binary.json").write_text(json.dumps(
