@@ -21,11 +21,16 @@ def fmt(x: float | None, digits: int = 3) -> str:
 
 
 def fmt_prob(p: float, n_draws: int | None = None) -> str:
-    """A probability; 0 or 1 from MCMC draws is shown as a bound, not as certainty."""
+    """A probability; 0 or 1 from MCMC draws is shown as a bound, not as certainty, and so
+    is one too close to 0 or 1 for four decimals (an exact 5e-6 is "< 0.0001", not 0.0000)."""
     if n_draws and p == 0:
         return f"< {fmt(1 / n_draws, 1)}"
     if n_draws and p == 1:
         return f"> {fmt(1 - 1 / n_draws, 4)}"
+    if p < 0.00005:
+        return "< 0.0001"
+    if p > 0.99995:
+        return "> 0.9999"
     if p < 0.001 or p > 0.999:
         return f"{p:.4f}"
     return f"{p:.3f}"

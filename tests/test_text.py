@@ -1,0 +1,26 @@
+"""Plain-text numbers: a probability is never printed as a certainty it is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bayesmeta.presentation.text import fmt_prob, prob_equals
+
+
+@pytest.mark.parametrize("p, n_draws, shown", [
+    (0.034, None, "0.034"),
+    (0.0004, None, "0.0004"),
+    (4.9e-6, None, "< 0.0001"),       # exact: four decimals would print 0.0000
+    (0.0, None, "< 0.0001"),
+    (1 - 3e-6, None, "> 0.9999"),
+    (0.99991, None, "0.9999"),
+    (0.0, 4000, "< 0.0003"),          # no draw beyond the threshold: a bound from 4,000 draws
+    (1.0, 4000, "> 0.9998"),
+])
+def test_probabilities_are_bounds_where_digits_would_say_certainty(p, n_draws, shown):
+    assert fmt_prob(p, n_draws) == shown
+
+
+def test_bounds_read_as_inequalities():
+    assert prob_equals("P(OR > 1.5)", 4.9e-6) == "P(OR > 1.5) < 0.0001"
+    assert prob_equals("P(OR > 1)", 0.23) == "P(OR > 1) = 0.230"
