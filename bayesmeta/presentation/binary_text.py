@@ -6,9 +6,8 @@ from bayesmeta.inference.diagnostics import Diagnostics
 from bayesmeta.presentation.text import (
     column_map_line,
     fmt,
-    fmt_prob,
-    likelihood_words,
     observed_ratio_text,
+    prob_line,
     settings_text,
     table,
 )
@@ -85,16 +84,16 @@ def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
     lines.append(f"  number needed: {res.number_needed().text()}")
     lines += ["", "Probabilities"]
     prob = res.probabilities()
-    lines.append(_prob_line("P(OR > 1)", prob["or_gt_1"], n_draws,
+    lines.append(prob_line("P(OR > 1)", prob["or_gt_1"], n_draws,
                             "that the event is more frequent under treatment than control"))
-    lines.append(_prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
+    lines.append(prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
                             "that a new trial would show more events under treatment"))
     for c, v in prob.get("or_gt", {}).items():
-        lines.append(_prob_line(f"P(OR > {c})", v, n_draws,
+        lines.append(prob_line(f"P(OR > {c})", v, n_draws,
                                 f"that treatment multiplies the odds of the event by more "
                                 f"than {c}"))
     for c, v in prob.get("or_new_gt", {}).items():
-        lines.append(_prob_line(f"P(OR_new > {c})", v, n_draws, "the same in a new trial"))
+        lines.append(prob_line(f"P(OR_new > {c})", v, n_draws, "the same in a new trial"))
     lines += ["", "Studies: observed OR (no correction; — where a cell is zero) and shrunken OR"]
     rows = []
     for r in res.study_effects().itertuples():
@@ -113,6 +112,3 @@ def render_binary(res: BinaryMetaResult, *, label: str | None = None) -> str:
     lines.append(settings_text(res.settings))
     return "\n".join(lines)
 
-
-def _prob_line(label: str, p: float, n_draws: int, meaning: str) -> str:
-    return f"  {label:<18} = {fmt_prob(p, n_draws):>9}   {likelihood_words(p)} {meaning}"

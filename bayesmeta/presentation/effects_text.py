@@ -8,8 +8,7 @@ from bayesmeta.presentation.binary_text import diagnostics_text
 from bayesmeta.presentation.text import (
     column_map_line,
     fmt,
-    fmt_prob,
-    likelihood_words,
+    prob_line,
     settings_text,
     table,
 )
@@ -75,18 +74,18 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
                                   if res.settings else None)
     lines += ["", "Probabilities"]
     prob = res.probabilities()
-    lines.append(_prob_line("P(mu > 0)", prob["mu_gt_0"], n_draws,
+    lines.append(prob_line("P(mu > 0)", prob["mu_gt_0"], n_draws,
                             "that the pooled effect is positive"))
-    lines.append(_prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
+    lines.append(prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
                             "that a new study's effect is positive"))
     scale = res.effect_scale
     q = scale.symbol.lower() if scale.log else None  # log ratios: thresholds as ratios
     pooled, new = (f"{scale.symbol}", f"{scale.symbol}_new") if q else ("mu", "theta_new")
     for c, v in prob.get(f"{q}_gt" if q else "mu_gt", {}).items():
-        lines.append(_prob_line(f"P({pooled} > {c})", v, n_draws, f"that the pooled effect "
+        lines.append(prob_line(f"P({pooled} > {c})", v, n_draws, f"that the pooled effect "
                                 f"exceeds {c}"))
     for c, v in prob.get(f"{q}_new_gt" if q else "theta_new_gt", {}).items():
-        lines.append(_prob_line(f"P({new} > {c})", v, n_draws, "the same in a new study"))
+        lines.append(prob_line(f"P({new} > {c})", v, n_draws, "the same in a new study"))
     if exact:
         bf = res.bayes_factors()
         lines += ["", "Bayes factors BF01 = p(data | null) / p(data | model)"]
@@ -116,6 +115,3 @@ def render_effects(res: EffectsMetaResult, *, label: str | None = None) -> str:
         lines.append(settings_text(res.settings))
     return "\n".join(lines)
 
-
-def _prob_line(label: str, p: float, n_draws: int | None, meaning: str) -> str:
-    return f"  {label:<18} = {fmt_prob(p, n_draws):>9}   {likelihood_words(p)} {meaning}"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bayesmeta.presentation.binary_text import RULE, _prob_line, _row, diagnostics_text
+from bayesmeta.presentation.binary_text import RULE, _row, diagnostics_text
 from bayesmeta.presentation.text import (
     column_map_line,
     fmt,
     observed_ratio_text,
+    prob_line,
     settings_text,
     table,
 )
@@ -52,15 +53,15 @@ def render_rates(res: RateMetaResult, *, label: str | None = None) -> str:
                  f"1,000 person-time: {base.source})")
     lines += ["", "Probabilities"]
     prob = res.probabilities()
-    lines.append(_prob_line("P(RR > 1)", prob["rr_gt_1"], n_draws,
+    lines.append(prob_line("P(RR > 1)", prob["rr_gt_1"], n_draws,
                             "that the event rate is higher under treatment than control"))
-    lines.append(_prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
+    lines.append(prob_line("P(theta_new > 0)", prob["theta_new_gt_0"], n_draws,
                             "that a new study would show a higher rate under treatment"))
     for c, v in prob.get("rr_gt", {}).items():
-        lines.append(_prob_line(f"P(RR > {c})", v, n_draws,
+        lines.append(prob_line(f"P(RR > {c})", v, n_draws,
                                 f"that treatment multiplies the rate by more than {c}"))
     for c, v in prob.get("rr_new_gt", {}).items():
-        lines.append(_prob_line(f"P(RR_new > {c})", v, n_draws, "the same in a new study"))
+        lines.append(prob_line(f"P(RR_new > {c})", v, n_draws, "the same in a new study"))
     lines += ["", "Studies: observed RR (— where an arm has no events) and shrunken RR"]
     rows = []
     for r in res.study_effects().itertuples():

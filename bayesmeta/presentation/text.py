@@ -36,6 +36,16 @@ def fmt_prob(p: float, n_draws: int | None = None) -> str:
     return f"{p:.3f}"
 
 
+def prob_line(label: str, p: float, n_draws: int | None, meaning: str) -> str:
+    """One aligned line of a printed summary: ``P(OR > 1)  =  0.034   unlikely that ...``,
+    with ``<``/``>`` in place of ``=`` when the value is a bound."""
+    value = fmt_prob(p, n_draws)
+    relation, number_text = ((value[0], value[2:]) if value.startswith(("<", ">"))
+                             else ("=", value))
+    return (f"  {label:<18} {relation} {number_text:>9}   {likelihood_words(p)} "
+            f"{meaning}")
+
+
 def prob_equals(label: str, p: float, n_draws: int | None = None) -> str:
     """``P(OR > 1) = 0.034`` — or ``P(OR > 1) < 0.001`` when the draws only bound it."""
     value = fmt_prob(p, n_draws)

@@ -19,7 +19,7 @@ from bayesmeta.presentation.report.builder import (
     register_report_model,
 )
 from bayesmeta.presentation.report.common import diagnostics_section as sampler_diagnostics
-from bayesmeta.presentation.text import fmt_prob
+from bayesmeta.presentation.text import fmt_prob, prob_equals
 from bayesmeta.priors import Prior
 from bayesmeta.results.effect_scale import prob_harm
 from bayesmeta.results.effects import EffectsMetaResult, software_versions
@@ -124,10 +124,10 @@ def summary_section(ctx: ReportContext) -> Section:
         + ".",
         f"Pooled {h.esc(scale.name)} <strong>{number(med)}</strong> (95% credible interval "
         f"{number(lo)} to {number(hi)}).",
-        f"<strong>{_event(ctx, c)} = {fmt_prob(p, n)}</strong>: "
+        f"<strong>{prob_equals(_event(ctx, c), p, n)}</strong>: "
         f"{h.esc(region_words(scale, c, p))}.",
         f"In a new study: {h.esc(sym)} {number(nmed)} (95% prediction interval {number(nlo)} "
-        f"to {number(nhi)}); {_event(ctx, c, predictive=True)} = {fmt_prob(p_new, n)}.",
+        f"to {number(nhi)}); {prob_equals(_event(ctx, c, predictive=True), p_new, n)}.",
         f"Heterogeneity τ: median {number(tau.median)} (95% CrI {number(tlo)} to "
         f"{number(thi)}).",
     ]
