@@ -88,12 +88,6 @@ def load_nnhm_effects(data: Any, *, model: str = "effects", measure: str | None 
                                **options).effects(canon)
 
 
-def display_thresholds(thresholds: Iterable[float], measure: str) -> tuple[float, ...]:
-    """Validated thresholds on the displayed scale (ORs for log ORs; see
-    :meth:`EffectScale.displayed_thresholds`)."""
-    return effect_scale_of(measure).displayed_thresholds(thresholds)
-
-
 def nnhm_prior_set(priors: Any, effects: EffectsData) -> PriorSet:
     """The prior set of a sweep: the given one (file, bundled name, PriorSet or dict) or
     the measure's bundled default; slots it leaves out take the measure's default priors."""
@@ -168,9 +162,9 @@ def sensitivity_nnhm(data: Any, priors: Any = None, *, model: str = "effects",
     effects = load_nnhm_effects(data, model=model, measure=measure, outcome_type=outcome_type,
                                 subgroup=subgroup, cc=cc, cc_to=cc_to,
                                 drop_double_zero=drop_double_zero, read_options=read_options)
-    cuts = display_thresholds(thresholds, effects.measure)
-    prior_set = nnhm_prior_set(priors, effects)
     scale = effect_scale_of(effects.measure)
+    cuts = scale.displayed_thresholds(thresholds)
+    prior_set = nnhm_prior_set(priors, effects)
     internal = tuple(scale.to_internal(c) for c in cuts)
     configs = []
     skipped: list[tuple[str, str]] = []
@@ -226,7 +220,8 @@ def tau_scale_curve(data: Any, curve: str = "halfnormal:0.1:2", *, model: str = 
     effects = load_nnhm_effects(data, model=model, measure=measure, outcome_type=outcome_type,
                                 subgroup=subgroup, cc=cc, cc_to=cc_to,
                                 drop_double_zero=drop_double_zero, read_options=read_options)
-    cuts = display_thresholds(thresholds, effects.measure)
+    scale = effect_scale_of(effects.measure)
+    cuts = scale.displayed_thresholds(thresholds)
     defaults = nnhm_priors(effects.measure)
     mu = (parse_prior(mu_prior, option="--mu-prior", support="real") if mu_prior is not None
           else defaults.mu)
@@ -235,7 +230,6 @@ def tau_scale_curve(data: Any, curve: str = "halfnormal:0.1:2", *, model: str = 
     grid = scale_grid(lower, upper, points, include=reference)
     if reference is not None and not lower <= reference <= upper:
         reference = None
-    scale = effect_scale_of(effects.measure)
     pooled, new = display_names(effects.measure)
 
     def fit_at(s: float):

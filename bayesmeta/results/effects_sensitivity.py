@@ -20,7 +20,7 @@ P(μ > internal c) from the posterior of μ, so P(OR > 1) is exactly ``fit_effec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -28,26 +28,20 @@ import pandas as pd
 from bayesmeta.data.effects import MEASURES, RATIO_NAMES, EffectsData
 from bayesmeta.inference.sampling import SamplerSettings
 from bayesmeta.models.nnhm import NNHMPriors
-from bayesmeta.results.effect_scale import EffectScale
+from bayesmeta.results.effect_scale import EFFECT_SIZE_SCALES, EffectScale
 from bayesmeta.results.effects import EffectsMetaResult, software_versions
 from bayesmeta.results.jsonable import clean
 from bayesmeta.results.sensitivity import ThresholdVerdict, _p, classify
 
 SCHEMA = "bayesmeta.sensitivity.effects/1"
 
-_RATIO_WORDS = {"or": "odds ratio", "rr": "risk ratio", "hr": "hazard ratio"}
-
-
 def effect_scale_of(measure: str) -> EffectScale:
     """How effects on ``measure``'s scale are shown and judged: log-ratio measures as the
-    ratio (OR, RR, HR; no effect = 1, log axis), the others on their own scale (0)."""
-    ratio = RATIO_NAMES.get(measure)
-    if ratio:
-        return EffectScale(name=_RATIO_WORDS[ratio], symbol=ratio.upper(), pooled="mu",
-                           predictive="theta_new", log=True, null=1.0)
-    symbol = "effect" if measure == "generic" else measure
-    return EffectScale(name=MEASURES.get(measure, measure), symbol=symbol, pooled="mu",
-                       predictive="theta_new", log=False, null=0.0)
+    ratio (OR, RR, HR; no effect = 1, log axis), the others on their own scale (0). The
+    fit's own scale (:data:`EFFECT_SIZE_SCALES`), with a sweep's fuller name for measures
+    that are not ratios (e.g. "standardised mean difference (Hedges' g)")."""
+    scale = EFFECT_SIZE_SCALES[measure]
+    return scale if scale.log else replace(scale, name=MEASURES.get(measure, measure))
 
 
 def display_names(measure: str) -> tuple[str, str]:
