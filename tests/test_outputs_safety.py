@@ -184,20 +184,34 @@ def test_same_seed_bit_identical_json_across_processes_and_show_reprints_it(tmp_
     data = tmp_path / "trials.csv"  # unicode labels, quoted comma, extra column
     data.write_text('study,events_t,n_t,events_c,n_c,region\n"Müller, 2001",2,40,5,41,EU\n'
                     "李 2010,0,25,3,24,Asia\nSmith 1999,7,60,9,58,US\n", encoding="utf-8")
-    outputs = []
-    # An empty compile cache for the first process, filled for the second: a fresh compile
-    # and a cached one must give the same numbers (with numba's fastmath they did not).
-    env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={tmp_path / 'compile-cache'}")
-    for run in ("a", "b"):
+    outputs, imported = [], []
+    # a: an empty compile cache (everything compiled); b: the compiled model loaded from
+    # bayesmeta's cache (PyMC never imported); c: that cache's record kept but numba's
+    # cached callbacks deleted, so it compiles again. All must give the same numbers (with
+    # numba's fastmath a fresh compile and a cached one did not).
+    cache = tmp_path / "compile-cache"
+    env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={cache}")
+    run_cli = ("import sys; from bayesmeta.cli import cli; cli.main(sys.argv[1:], "
+               "standalone_mode=False); sys.stderr.write('\\nIMPORTED:' + ' '.join(m for m "
+               "in ('pymc', 'arviz', 'matplotlib.pyplot') if m in sys.modules))")
+    for run in ("a", "b", "c"):
+        if run == "c":
+            callbacks = [*cache.glob("numba/*logp_numba*"), *cache.glob("numba/*expand_numba*")]
+            assert callbacks and len(list(cache.glob("bayesmeta/*.json"))) == 1
+            for path in callbacks:
+                path.unlink()
         js, nc = tmp_path / f"{run}.json", tmp_path / f"{run}.nc"
         proc = subprocess.run(
-            [sys.executable, "-c", "from bayesmeta.cli import main; main()", "fit", "binary",
+            [sys.executable, "-c", run_cli, "fit", "binary",
              str(data), "--threshold", "1.5", "--seed", "7", "--json", str(js), "--save",
              str(nc), *FAST], capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
         assert proc.returncode == 0, proc.stderr
-        outputs.append(proc.stdout)
+        outputs.append(proc.stdout.replace(f"{run}.json", "a.json").replace(f"{run}.nc", "a.nc"))
+        imported.append(proc.stderr.rsplit("IMPORTED:", 1)[1].split())
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
-    assert outputs[0] == outputs[1].replace("b.json", "a.json").replace("b.nc", "a.nc")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "c.json").read_bytes()
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert imported == [["pymc"], [], ["pymc"]]  # nor arviz's plotting stack, ever
 
     shown = CliRunner().invoke(cli, ["show", str(tmp_path / "a.nc"), "--json",
                                      str(tmp_path / "shown.json")])

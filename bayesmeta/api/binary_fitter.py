@@ -15,6 +15,7 @@ from bayesmeta.data.binary import BinaryData
 from bayesmeta.errors import InputError
 from bayesmeta.inference.diagnostics import diagnose
 from bayesmeta.inference.sampling import (
+    CachedModel,
     PreparedModel,
     Progress,
     RunningSampler,
@@ -42,12 +43,16 @@ class BinaryFitter:
         self.data = data
         self.sampler = sampler
         self.priors_as_data = all(prior_data.supports(p) for p in priors.as_dict().values())
-        if self.priors_as_data:
-            model = prior_data.build_binomial_normal_prior_data(data, priors)
-        else:
-            model = build_binomial_normal(data, priors)
         self._fixed_priors = None if self.priors_as_data else priors
-        self.prepared = PreparedModel(model, sampler, progress)
+        if not self.priors_as_data:
+            self.prepared = PreparedModel(build_binomial_normal(data, priors), sampler, progress)
+            return
+        # One compiled model per data set, kept on disk: a rerun loads it (no PyMC needed).
+        self.prepared = PreparedModel(
+            lambda: prior_data.build_binomial_normal_prior_data(data, priors), sampler,
+            progress, cached_as=CachedModel(f"{prior_data.NAME}_prior_data",
+                                            prior_data.graph_constants(data),
+                                            prior_data.encode_priors(priors)))
 
     def accepts(self, priors: BinomialNormalPriors) -> bool:
         """Whether :meth:`fit` can use these priors without recompiling."""

@@ -72,7 +72,7 @@ def _extreme(tree: xr.DataTree, largest: bool) -> tuple[float, str]:
 
 def diagnose(idata: xr.DataTree, var_names: list[str] | None = None) -> Diagnostics:
     """Compute the diagnostics of a fit and list every failed check with its remedy."""
-    import arviz as az
+    import arviz_stats as az
 
     post = idata["posterior"]
     chains = int(post.sizes["chain"])

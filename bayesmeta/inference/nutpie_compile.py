@@ -15,6 +15,12 @@ itself, read with one ``carray``; nutpie's generic shared-data reader (``literal
 over a record of pointers) would add ~3 s of numba compile to every process. Its
 ``with_data`` swaps the vector without recompiling.
 
+The callbacks are written as source (:data:`_CALLBACKS_SOURCE`) and cached on disk by numba
+under a key made of PyTensor's own hashes of the two functions' graphs, so a second process
+with the same model and data loads them (~0.1 s) instead of compiling them (~2 s).
+:mod:`bayesmeta.inference.compiled_cache` goes one step further for models that opt in: it
+keeps what nutpie needs besides the callbacks, so a rerun skips PyMC and PyTensor entirely.
+
 nutpie is pinned to 0.16.x because this uses its internal helpers; if they move, we fall
 back to ``nutpie.compile_pymc_model`` (slower, same results).
 """
@@ -23,36 +29,101 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import numpy as np
 
 
-def compile_for_nutpie(model: Any) -> Any:
-    """Return a nutpie compiled model for ``model`` (fast path, with a safe fallback)."""
+def import_nutpie() -> Any:
+    """Import nutpie without ArviZ's plotting stack when nothing has imported ArviZ yet.
+
+    ``nutpie.sample`` does ``import arviz`` at import time and uses only
+    ``arviz.from_dict`` and ``arviz.dict_to_dataset``, which are ``arviz_base``'s. The
+    ``arviz`` package also imports ``arviz_plots`` and ``matplotlib.pyplot`` (~0.5 s of every
+    fit, measured). While nutpie is first imported, ``arviz`` is a stand-in module holding
+    ``arviz_base``'s names (the same objects ``arviz`` re-exports); any other name is looked
+    up in the real ``arviz``. The stand-in leaves ``sys.modules`` at once, so ``import arviz``
+    anywhere later gets the real package.
+    """
+    import sys
+
+    if "nutpie" in sys.modules or "arviz" in sys.modules:
+        import nutpie
+
+        return nutpie
+    import types
+
+    import arviz_base
+
+    stand_in = types.ModuleType("arviz", "arviz_base's names, for nutpie (see import_nutpie)")
+    stand_in.__dict__.update({name: getattr(arviz_base, name) for name in arviz_base.__all__})
+    stand_in.__getattr__ = _real_arviz_attribute  # type: ignore[attr-defined]
+    sys.modules["arviz"] = stand_in
+    try:
+        import nutpie
+    finally:
+        if sys.modules.get("arviz") is stand_in:
+            del sys.modules["arviz"]
+    return nutpie
+
+
+def _real_arviz_attribute(name: str) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module("arviz"), name)
+
+
+def compile_for_nutpie(model: Any, *, zero_start: bool = False) -> Any:
+    """Return a nutpie compiled model for ``model`` (fast path, with a safe fallback).
+
+    ``zero_start``: chains start at 0 + U(−1, 1) jitter in every unconstrained coordinate
+    (:class:`ZeroJitterStart`) instead of through PyMC's initial-point function. Only for
+    models whose PyMC support point is 0 everywhere, where the two agree in distribution;
+    a compiled model loaded from :mod:`~bayesmeta.inference.compiled_cache` has no PyMC
+    model to ask, so cached models use it whether compiled or loaded.
+    """
     from bayesmeta.inference.sampling import exact_float_arithmetic
 
     exact_float_arithmetic()
     try:
-        return _compile_fast(model)
+        return _compile_fast(model, zero_start=zero_start)
     except (ImportError, AttributeError, TypeError):  # nutpie internals changed
-        import nutpie
+        if zero_start:
+            raise
+        return import_nutpie().compile_pymc_model(model, backend="numba")
 
-        return nutpie.compile_pymc_model(model, backend="numba")
+
+@dataclass(frozen=True)
+class ZeroJitterStart:
+    """Initial point 0 + U(−1, 1) jitter in each of ``n_dim`` unconstrained coordinates,
+    from the chain's seed: PyMC's default start for models whose support point is 0."""
+
+    n_dim: int
+
+    def __call__(self, seed: Any) -> np.ndarray:
+        return np.random.default_rng(seed).uniform(-1.0, 1.0, self.n_dim)
 
 
-def _compile_fast(model: Any) -> Any:
-    import numba
-    from nutpie import compile_pymc as cp
-    from pymc.initial_point import make_initial_point_fn
+def _compile_fast(model: Any, *, zero_start: bool = False) -> Any:
+    cp = import_nutpie().compile_pymc
 
-    initial_point_fn = cp._wrap_with_lock(make_initial_point_fn(
-        model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs),
-        return_transformed=True))
+    if zero_start:
+        initial_point_fn: Callable[..., Any] = lambda seed: {}  # noqa: E731 - replaced below
+    else:
+        from pymc.initial_point import make_initial_point_fn
+
+        initial_point_fn = cp._wrap_with_lock(make_initial_point_fn(
+            model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs),
+            return_transformed=True))
     n_dim, n_expanded, logp_pt, expand_pt, init_fn, shape_info, reparam = cp._make_functions(
         model, mode="NUMBA", compute_grad=True, join_expanded=True,
         pymc_initial_point_fn=initial_point_fn, var_names=None)
+    if zero_start:
+        init_fn = ZeroJitterStart(n_dim)
+    callbacks = None
 
     vector = _single_vector_data(logp_pt, expand_pt)
     if vector is not None:
@@ -64,10 +135,15 @@ def _compile_fast(model: Any) -> Any:
         shared_data = {key: values}
         shared_keys = {vector: key}
         user_data = values
-        extract_logp = _vector_extraction(logp_pt.vm.jit_fn, bool(logp_pt.get_shared()),
-                                          values.size)
-        extract_expand = _vector_extraction(expand_pt.vm.jit_fn,
-                                            bool(expand_pt.get_shared()), values.size)
+        callbacks = _callback_spec(logp_pt, expand_pt, n_dim, n_expanded, values.size)
+        c_logp, c_expand = compile_callbacks(callbacks, {"inner_logp": logp_pt.vm.jit_fn,
+                                                         "inner_expand": expand_pt.vm.jit_fn})
+    elif not logp_pt.get_shared() and not expand_pt.get_shared():
+        shared_data, shared_keys = {}, {}
+        user_data = cp.make_user_data(shared_keys, shared_data)
+        spec = _callback_spec(logp_pt, expand_pt, n_dim, n_expanded, None)
+        c_logp, c_expand = compile_callbacks(spec, {"inner_logp": logp_pt.vm.jit_fn,
+                                                    "inner_expand": expand_pt.vm.jit_fn})
     else:
         shared_data, shared_keys = {}, {}
         for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
@@ -84,61 +160,21 @@ def _compile_fast(model: Any) -> Any:
         extract_expand = cp.make_extraction_fn(
             expand_pt.vm.jit_fn, shared_data,
             [shared_keys[v] for v in expand_pt.get_shared()], user_data.dtype)
-    nd, ne = n_dim, n_expanded
-
-    def logp_numba(dim, x_, out_, logp_, user_data_):  # pragma: no cover - runs in numba
-        if dim != nd:
-            return -1
-        try:
-            x = numba.carray(x_, (nd,))
-            out = numba.carray(out_, (nd,))
-            logp = numba.carray(logp_, ())
-            logp_val, grad = extract_logp(x, user_data_)
-            logp[()] = logp_val
-            finite = True
-            for i in range(nd):
-                out[i] = grad[i]
-                if not np.isfinite(grad[i]):
-                    finite = False
-            if not finite:
-                return 3
-            if not np.isfinite(logp_val):
-                return 4
-        except Exception:
-            return 1
-        return 0
-
-    def expand_numba(dim, expanded, x_, out_, user_data_):  # pragma: no cover - numba
-        if dim != nd or expanded != ne:
-            return -1
-        try:
-            x = numba.carray(x_, (nd,))
-            out = numba.carray(out_, (ne,))
-            (values,) = extract_expand(x, user_data_)
-            for i in range(ne):
-                out[i] = values[i]
-        except Exception:
-            return -2
-        return 0
-
-    t = numba.types
-    sig_logp = t.int64(t.uint64, t.CPointer(t.double), t.CPointer(t.double),
-                       t.CPointer(t.double), t.voidptr)
-    sig_expand = t.int64(t.uint64, t.uint64, t.CPointer(t.double), t.CPointer(t.double),
-                         t.voidptr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", numba.NumbaWarning)
-        c_logp = numba.cfunc(sig_logp)(logp_numba)
-        c_expand = numba.cfunc(sig_expand)(expand_numba)
+        spec = CallbackSpec(n_dim, n_expanded, "extract_logp(x, user_data_)",
+                            "extract_expand(x, user_data_)", cache_key=None)
+        c_logp, c_expand = compile_callbacks(spec, {"extract_logp": extract_logp,
+                                                    "extract_expand": extract_expand})
     dims, coords = cp._prepare_dims_and_coords(model, shape_info, reparam)
-    cls = _vector_model_class() if vector is not None else cp.CompiledPyMCModel
-    return cls(
+    common = dict(
         _n_dim=n_dim, dims=dims, _coords=coords,
         _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
         compiled_logp_func=c_logp, compiled_expand_func=c_expand, initial_point_func=init_fn,
         shared_data=shared_data, shared_var_keys=shared_keys, user_data=user_data,
         n_expanded=n_expanded, shape_info=shape_info, logp_func=logp_pt,
         expand_func=expand_pt)
+    if vector is not None:
+        return _vector_model_class()(**common, data_name=vector.name, callbacks=callbacks)
+    return cp.CompiledPyMCModel(**common)
 
 
 def _single_vector_data(logp_pt: Any, expand_pt: Any) -> Any:
@@ -153,47 +189,148 @@ def _single_vector_data(logp_pt: Any, expand_pt: Any) -> Any:
     return shared[0] if value.ndim == 1 and value.dtype == np.float64 else None
 
 
-def _vector_extraction(inner: Any, uses_vector: bool, size: int) -> Any:
-    """A numba function calling the PyTensor function ``inner`` with the data vector
-    read from nutpie's user-data pointer (which points at the float64 array itself)."""
+#: nutpie's two C callbacks, written as source so numba can cache them on disk. ``{logp}``
+#: and ``{expand}`` are calls of the PyTensor functions; nutpie's own callbacks are the same
+#: with the array copies written as loops (numba compiles those much faster).
+_CALLBACKS_SOURCE = """
+def logp_numba(dim, x_, out_, logp_, user_data_):
+    if dim != {nd}:
+        return -1
+    try:
+        x = numba.carray(x_, ({nd},))
+        out = numba.carray(out_, ({nd},))
+        logp = numba.carray(logp_, ())
+        logp_val, grad = {logp}
+        logp[()] = logp_val
+        finite = True
+        for i in range({nd}):
+            out[i] = grad[i]
+            if not np.isfinite(grad[i]):
+                finite = False
+        if not finite:
+            return 3
+        if not np.isfinite(logp_val):
+            return 4
+    except Exception:
+        return 1
+    return 0
+
+
+def expand_numba(dim, expanded, x_, out_, user_data_):
+    if dim != {nd} or expanded != {ne}:
+        return -1
+    try:
+        x = numba.carray(x_, ({nd},))
+        out = numba.carray(out_, ({ne},))
+        (values,) = {expand}
+        for i in range({ne}):
+            out[i] = values[i]
+    except Exception:
+        return -2
+    return 0
+"""
+#: Bump when the callbacks' source or calling convention changes (part of the cache key).
+_CALLBACKS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CallbackSpec:
+    """What defines the two callbacks: sizes, the calls of the PyTensor functions inside
+    them, and the key they are cached under on disk (None: not cached)."""
+
+    nd: int
+    ne: int
+    logp_call: str
+    expand_call: str
+    cache_key: str | None
+
+    def source(self) -> str:
+        return _CALLBACKS_SOURCE.format(nd=self.nd, ne=self.ne, logp=self.logp_call,
+                                        expand=self.expand_call)
+
+
+def _callback_spec(logp_pt: Any, expand_pt: Any, nd: int, ne: int,
+                   data_size: int | None) -> CallbackSpec:
+    """The callbacks calling the PyTensor functions directly, with ``data_size`` float64
+    values read from nutpie's user-data pointer if the model has a data vector.
+
+    They are cached when PyTensor cached both functions (it then knows them by a hash of
+    their graphs): the key is that pair of hashes with this source, so another process with
+    the same model and data loads them instead of compiling them.
+    """
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    def call(fn: Any, name: str) -> str:
+        if fn.get_shared():
+            return f"{name}(x, numba.carray(user_data_, ({data_size},), np.float64))"
+        return f"{name}(x)"
+
+    inner_keys = [CACHED_SRC_FUNCTIONS.get(getattr(fn.vm.jit_fn, "py_func", None))
+                  for fn in (logp_pt, expand_pt)]
+    cache_key = None if None in inner_keys else f"{inner_keys}"
+    return CallbackSpec(nd, ne, call(logp_pt, "inner_logp"), call(expand_pt, "inner_expand"),
+                        cache_key)
+
+
+def compile_callbacks(spec: CallbackSpec, functions: dict[str, Any]) -> tuple[Any, Any]:
+    """Compile the two callbacks (or load them from numba's disk cache, when ``spec`` has a
+    cache key and they are there). ``functions``: the PyTensor functions they call, by the
+    names in ``spec``; with ``{}`` only a cached copy can be loaded (else numba raises)."""
+    import hashlib
+
     import numba
+    from pytensor.link.numba.cache import compile_numba_function_src
 
-    if not uses_vector:
-        @numba.njit(inline="always")
-        def extract_plain(x, user_data_):  # pragma: no cover - runs in numba
-            return inner(x)
-
-        return extract_plain
-
-    @numba.njit(inline="always")
-    def extract(x, user_data_):  # pragma: no cover - runs in numba
-        values = numba.carray(user_data_, (size,), np.float64)
-        return inner(x, values)
-
-    return extract
+    source = spec.source()
+    env = {"__name__": __name__, "numba": numba, "np": np, **functions}
+    t = numba.types
+    signatures = {
+        "logp_numba": t.int64(t.uint64, t.CPointer(t.double), t.CPointer(t.double),
+                              t.CPointer(t.double), t.voidptr),
+        "expand_numba": t.int64(t.uint64, t.uint64, t.CPointer(t.double),
+                                t.CPointer(t.double), t.voidptr),
+    }
+    compiled = []
+    for name, signature in signatures.items():
+        key = None
+        if spec.cache_key is not None:
+            key = hashlib.sha256(f"bayesmeta-callbacks-{_CALLBACKS_VERSION}|{name}|"
+                                 f"{spec.cache_key}|{source}".encode()).hexdigest()
+        function = compile_numba_function_src(source, name, global_env=dict(env),
+                                              cache_key=key)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", numba.NumbaWarning)
+            compiled.append(numba.cfunc(signature, cache=key is not None)(function))
+    return compiled[0], compiled[1]
 
 
 @functools.cache
 def _vector_model_class() -> Any:
     import dataclasses
 
-    from nutpie.compile_pymc import CompiledPyMCModel
+    CompiledPyMCModel = import_nutpie().compile_pymc.CompiledPyMCModel
 
     @dataclasses.dataclass(frozen=True)
     class VectorDataModel(CompiledPyMCModel):
-        """nutpie's compiled model whose user data is one float64 vector (see above)."""
+        """nutpie's compiled model whose user data is one float64 vector (see above),
+        named ``data_name``; ``callbacks`` says how its callbacks were made (for the
+        compiled-model cache)."""
+
+        data_name: str = ""
+        callbacks: CallbackSpec | None = None
 
         def with_data(self, **updates: Any) -> Any:
-            (var, key), = self.shared_var_keys.items()
-            unknown = set(updates) - {var.name}
+            (key,) = self.shared_data
+            name = self.data_name
+            unknown = set(updates) - {name}
             if unknown:
                 raise KeyError(f"unknown data variable(s): {', '.join(sorted(unknown))}")
-            if var.name not in updates:
+            if name not in updates:
                 return self
             old = self.shared_data[key]
-            new = np.array(updates[var.name], dtype=np.float64, order="C", copy=True)
+            new = np.array(updates[name], dtype=np.float64, order="C", copy=True)
             if new.shape != old.shape:
-                raise ValueError(f"'{var.name}' must keep its shape {old.shape}, "
+                raise ValueError(f"'{name}' must keep its shape {old.shape}, "
                                  f"got {new.shape}")
             new.flags.writeable = False
             return dataclasses.replace(self, shared_data={key: new}, user_data=new)

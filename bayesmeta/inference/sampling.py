@@ -146,6 +146,18 @@ def sample_model(model: Any, settings: SamplerSettings, progress: Progress | Non
     return tree, SamplingTimes(prepared.compile_s, times.sample_s)
 
 
+@dataclass(frozen=True)
+class CachedModel:
+    """How a model is known to :mod:`~bayesmeta.inference.compiled_cache`: its ``name``,
+    the ``constants`` (arrays) its graph holds, and the value of its one data vector
+    (``data``; not part of the key). The model's PyMC support point must be 0 in every
+    unconstrained coordinate (chains start at 0 + U(−1, 1) jitter)."""
+
+    name: str
+    constants: Mapping[str, Any]
+    data: Any
+
+
 class PreparedModel:
     """A PyMC model compiled once for a sampler, then sampled any number of times.
 
@@ -156,23 +168,54 @@ class PreparedModel:
     data, settings and seed give the same draws whichever way the model was prepared.
     """
 
-    def __init__(self, model: Any, sampler: str, progress: Progress | None = None) -> None:
-        self.model = model
+    def __init__(self, model: Any, sampler: str, progress: Progress | None = None, *,
+                 cached_as: CachedModel | None = None) -> None:
+        """``model``: a PyMC model, or with ``cached_as`` a function building it (called
+        only when the compiled model is not in :mod:`~bayesmeta.inference.compiled_cache`
+        or a sampler other than nutpie needs it)."""
+        self._model = None if cached_as is not None else model
+        self._build = model if cached_as is not None else None
         self.sampler = "nutpie" if sampler == "auto" else sampler
         self.compile_s = 0.0
+        self.cache_hit = False
         self._compiled: Any = None
         logging.getLogger("pymc").setLevel(logging.ERROR)
         exact_float_arithmetic()
+        progress = progress or SilentProgress()
         if self.sampler == "nutpie":
-            from bayesmeta.inference.nutpie_compile import compile_for_nutpie
-
-            (progress or SilentProgress()).stage(
-                "Compiling the model (first run of a model: ~10 s; then cached)")
             t0 = time.perf_counter()
-            self._compiled = compile_for_nutpie(model)
+            if cached_as is not None:
+                self._compiled = self._load_or_compile(cached_as, progress)
+            else:
+                from bayesmeta.inference.nutpie_compile import compile_for_nutpie
+
+                progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
+                self._compiled = compile_for_nutpie(model)
             self.compile_s = time.perf_counter() - t0
         elif self.sampler in {"numpyro", "blackjax"}:
             _require_jax(self.sampler)
+
+    @property
+    def model(self) -> Any:
+        """The PyMC model (built now if it was given as a function)."""
+        if self._model is None:
+            self._model = self._build()
+        return self._model
+
+    def _load_or_compile(self, cached_as: CachedModel, progress: Progress) -> Any:
+        from bayesmeta.inference import compiled_cache
+        from bayesmeta.inference.nutpie_compile import compile_for_nutpie
+
+        key = compiled_cache.model_key(cached_as.name, cached_as.constants)
+        compiled = compiled_cache.load(key, cached_as.data)
+        if compiled is not None:
+            self.cache_hit = True
+            progress.stage("Loaded the compiled model from the cache")
+            return compiled
+        progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
+        compiled = compile_for_nutpie(self.model, zero_start=True)
+        compiled_cache.save(key, compiled)
+        return compiled
 
     def sample(self, settings: SamplerSettings, *, data: Mapping[str, Any] | None = None,
                progress: Progress | None = None,
@@ -191,7 +234,9 @@ class PreparedModel:
                              f"{settings.resolved_sampler}")
         if self._compiled is not None:
             compiled = self._compiled.with_data(**data) if data else self._compiled
-            return _start_nutpie(compiled, settings, progress, self.compile_s, drop)
+            prepared = (f"{'loaded' if self.cache_hit else 'compiled'} in "
+                        f"{self.compile_s:.1f} s, ")
+            return _start_nutpie(compiled, settings, progress, self.compile_s, drop, prepared)
         if data:
             import pymc as pm
 
@@ -222,9 +267,10 @@ def _posterior_and_stats(tree: xr.DataTree, drop: Sequence[str]) -> xr.DataTree:
 
 
 def _start_nutpie(compiled: Any, settings: SamplerSettings, progress: Progress,
-                  compile_s: float, drop: Sequence[str]) -> RunningSampler:
-    import nutpie
+                  compile_s: float, drop: Sequence[str], prepared: str = "") -> RunningSampler:
+    from bayesmeta.inference.nutpie_compile import import_nutpie
 
+    nutpie = import_nutpie()
     t1 = time.perf_counter()
     total = settings.chains * (settings.draws + settings.tune)
     progress.stage(f"Sampling {settings.chains} chains × ({settings.tune} warm-up + "
@@ -247,7 +293,7 @@ def _start_nutpie(compiled: Any, settings: SamplerSettings, progress: Progress,
             background.cancel()
             raise
         t2 = time.perf_counter()
-        progress.finished(f"compiled in {compile_s:.1f} s, sampled in {t2 - t1:.1f} s")
+        progress.finished(f"{prepared}sampled in {t2 - t1:.1f} s")
         return tree, SamplingTimes(compile_s, t2 - t1)
 
     return RunningSampler(finish, drop)

@@ -213,6 +213,14 @@ def _tau_and_logp(block: Any, u: Any) -> tuple[Any, Any]:
     return tau, log_prior + log_jacobian
 
 
+def graph_constants(data: BinaryData) -> dict[str, Any]:
+    """Everything of ``data`` the model's graph holds as constants (the priors are data):
+    what names a compiled copy of this model (:mod:`bayesmeta.inference.compiled_cache`)."""
+    return {"study": list(data.study), "events_t": data.events_t, "n_t": data.n_t,
+            "events_c": data.events_c, "n_c": data.n_c,
+            "prior_values": len(encode_priors(BinomialNormalPriors()))}
+
+
 def build_binomial_normal_prior_data(data: BinaryData,
                                      priors: BinomialNormalPriors | None = None) -> Any:
     """Build the PyMC model with ``priors`` as the initial value of ``prior_values``.
