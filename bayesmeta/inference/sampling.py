@@ -3,12 +3,13 @@
 Samplers (``SamplerSettings.sampler``):
 
 * ``"nutpie"`` — nutpie's Rust NUTS on PyMC's numba-compiled log density
-  (see :mod:`bayesmeta.inference.nutpie_compile`);
+  (see :mod:`bayesmeta.inference.nutpie_compile`; models that opt in are kept compiled on
+  disk, :mod:`bayesmeta.inference.compiled_cache`);
 * ``"pymc"`` — PyMC's own NUTS (compiled code cached on disk, chains in processes);
 * ``"numpyro"``, ``"blackjax"`` — through ``pm.sample`` when JAX is installed;
 * ``"auto"`` — the fastest for the job. ``benchmarks/bench_binary.py`` measured, on the
-  2-core reference machine, whole-process times for Crins (6 studies) of ~4.5 s with nutpie
-  vs ~6.5 s with PyMC (warm caches), and for 1,000 studies nutpie samples ~3× faster, so
+  2-core reference machine, whole-process times for Crins (6 studies) of 4.7 s with nutpie
+  vs 13.1 s with PyMC (warm caches, medians of 5), and for 1,000 studies 36 s vs 52 s, so
   ``auto`` means nutpie at every size.
 
 Chains run on all cores. The same model, data, settings and seed give the same draws.
