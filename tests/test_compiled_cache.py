@@ -18,7 +18,7 @@ import pytest
 
 from bayesmeta.data.binary import BinaryData
 from bayesmeta.inference import compiled_cache
-from bayesmeta.inference.nutpie_compile import ZeroJitterStart
+from bayesmeta.inference.nutpie_compile import CallbackSpec, ZeroJitterStart
 from bayesmeta.models import binomial_normal_prior_data as prior_data
 from bayesmeta.models.binomial_normal import BinomialNormalPriors
 from tests.conftest import ROOT
@@ -86,10 +86,9 @@ def test_saving_where_nothing_can_be_written_is_not_an_error(tmp_path, monkeypat
     blocked.write_text("")
     monkeypatch.setattr(compiled_cache, "cache_dir", lambda: blocked / "sub")
 
-    spec = SimpleNamespace(nd=1, ne=1, logp_call="f(x)", expand_call="g(x)", cache_key="k")
+    spec = CallbackSpec(nd=1, ne=1, logp_call="f(x)", expand_call="g(x)", cache_key="k")
     compiled = SimpleNamespace(callbacks=spec, shape_info=(["a"], [slice(0, 1)], [()]),
-                               n_dim=1, n_expanded=1, dims={}, coords={}, data_name="v",
-                               shared_data={"k": np.zeros(2)})
+                               dims={}, coords={}, data_name="v", user_data=np.zeros(2))
     compiled_cache.save("key", compiled)  # no exception, nothing written
     assert not (blocked / "sub").exists()
 

@@ -30,6 +30,7 @@ the same start (``ZeroJitterStart``), so they give identical draws for the same 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -90,18 +91,15 @@ def save(key: str, compiled: Any) -> None:
     if spec is None or spec.cache_key is None:
         return
     names, slices, shapes = compiled.shape_info
-    record = {
+    record = {  # numpy integers are written as numbers (_plain)
         "format": FORMAT_VERSION,
-        "callbacks": {"nd": int(spec.nd), "ne": int(spec.ne), "logp_call": spec.logp_call,
-                      "expand_call": spec.expand_call, "cache_key": spec.cache_key},
-        "n_dim": int(compiled.n_dim), "n_expanded": int(compiled.n_expanded),
-        "shape_info": [list(names), [[int(s.start), int(s.stop)] for s in slices],
-                       [list(map(int, shape)) for shape in shapes]],
+        "callbacks": dataclasses.asdict(spec),
+        "shape_info": [list(names), [[s.start, s.stop] for s in slices],
+                       [list(shape) for shape in shapes]],
         "dims": {name: list(dims) for name, dims in (compiled.dims or {}).items()},
-        "coords": {name: [_plain(v) for v in values]
-                   for name, values in (compiled.coords or {}).items()},
+        "coords": {name: list(values) for name, values in (compiled.coords or {}).items()},
         "data_name": compiled.data_name,
-        "data_size": int(next(iter(compiled.shared_data.values())).size),
+        "data_size": compiled.user_data.size,
     }
     text = json.dumps(record, default=_plain)
     folder = cache_dir()
@@ -119,8 +117,6 @@ def _plain(value: Any) -> Any:
     """numpy scalars as Python numbers (for JSON)."""
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, str | int | float | bool):
-        return value
     raise TypeError(f"cannot record {type(value).__name__} in the compiled-model cache")
 
 
@@ -139,29 +135,21 @@ def load(key: str, data: np.ndarray) -> Any | None:
     from bayesmeta.inference.nutpie_compile import (
         CallbackSpec,
         ZeroJitterStart,
-        _vector_model_class,
         compile_callbacks,
+        vector_data_model,
     )
 
-    values = np.array(data, dtype=np.float64, order="C", copy=True)
-    if values.shape != (record["data_size"],):
+    if np.shape(data) != (record["data_size"],):
         return None
-    values.flags.writeable = False
+    spec = CallbackSpec(**record["callbacks"])
     try:
-        c_logp, c_expand = compile_callbacks(CallbackSpec(**record["callbacks"]), {})
+        c_logp, c_expand = compile_callbacks(spec, {})
     except Exception:  # not in numba's cache (emptied, or another machine): compile anew
         return None
     names, slices, shapes = record["shape_info"]
-    shape_info = (names, [slice(a, b) for a, b in slices], [tuple(s) for s in shapes])
-    data_key = "data"
-    return _vector_model_class()(
-        _n_dim=record["n_dim"], dims={k: tuple(v) for k, v in record["dims"].items()},
-        _coords={k: pd.Index(v) for k, v in record["coords"].items()},
-        _shapes={name: tuple(shape) for name, shape in zip(names, shape_info[2],
-                                                           strict=True)},
-        compiled_logp_func=c_logp, compiled_expand_func=c_expand,
-        initial_point_func=ZeroJitterStart(record["n_dim"]),
-        shared_data={data_key: values}, shared_var_keys={record["data_name"]: data_key},
-        user_data=values, n_expanded=record["n_expanded"], shape_info=shape_info,
-        logp_func=None, expand_func=None, data_name=record["data_name"],
-        callbacks=CallbackSpec(**record["callbacks"]))
+    return vector_data_model(
+        spec, c_logp, c_expand,
+        shape_info=(names, [slice(a, b) for a, b in slices], [tuple(s) for s in shapes]),
+        dims={k: tuple(v) for k, v in record["dims"].items()},
+        coords={k: pd.Index(v) for k, v in record["coords"].items()},
+        initial_point=ZeroJitterStart(spec.nd), data_name=record["data_name"], data=data)

@@ -123,27 +123,24 @@ def _compile_fast(model: Any, *, zero_start: bool = False) -> Any:
         pymc_initial_point_fn=initial_point_fn, var_names=None)
     if zero_start:
         init_fn = ZeroJitterStart(n_dim)
-    callbacks = None
+    dims, coords = cp._prepare_dims_and_coords(model, shape_info, reparam)
+    inner = {"inner_logp": logp_pt.vm.jit_fn, "inner_expand": expand_pt.vm.jit_fn}
 
     vector = _single_vector_data(logp_pt, expand_pt)
     if vector is not None:
         # One 1-D float64 data vector (e.g. prior hyperparameters): user data is the array
         # itself, read with one carray; compiles ~3 s faster than nutpie's generic reader.
-        values = np.array(vector.get_value(), dtype=np.float64, order="C", copy=True)
-        values.flags.writeable = False
-        key = uuid4().hex
-        shared_data = {key: values}
-        shared_keys = {vector: key}
-        user_data = values
-        callbacks = _callback_spec(logp_pt, expand_pt, n_dim, n_expanded, values.size)
-        c_logp, c_expand = compile_callbacks(callbacks, {"inner_logp": logp_pt.vm.jit_fn,
-                                                         "inner_expand": expand_pt.vm.jit_fn})
-    elif not logp_pt.get_shared() and not expand_pt.get_shared():
+        values = vector.get_value()
+        spec = _callback_spec(logp_pt, expand_pt, n_dim, n_expanded, values.size)
+        c_logp, c_expand = compile_callbacks(spec, inner)
+        return vector_data_model(spec, c_logp, c_expand, shape_info=shape_info, dims=dims,
+                                 coords=coords, initial_point=init_fn, data_name=vector.name,
+                                 data=values, logp_func=logp_pt, expand_func=expand_pt)
+    if not logp_pt.get_shared() and not expand_pt.get_shared():
         shared_data, shared_keys = {}, {}
         user_data = cp.make_user_data(shared_keys, shared_data)
         spec = _callback_spec(logp_pt, expand_pt, n_dim, n_expanded, None)
-        c_logp, c_expand = compile_callbacks(spec, {"inner_logp": logp_pt.vm.jit_fn,
-                                                    "inner_expand": expand_pt.vm.jit_fn})
+        c_logp, c_expand = compile_callbacks(spec, inner)
     else:
         shared_data, shared_keys = {}, {}
         for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
@@ -164,17 +161,36 @@ def _compile_fast(model: Any, *, zero_start: bool = False) -> Any:
                             "extract_expand(x, user_data_)", cache_key=None)
         c_logp, c_expand = compile_callbacks(spec, {"extract_logp": extract_logp,
                                                     "extract_expand": extract_expand})
-    dims, coords = cp._prepare_dims_and_coords(model, shape_info, reparam)
-    common = dict(
-        _n_dim=n_dim, dims=dims, _coords=coords,
-        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+    return cp.CompiledPyMCModel(
+        _n_dim=n_dim, dims=dims, _coords=coords, _shapes=_shapes(shape_info),
         compiled_logp_func=c_logp, compiled_expand_func=c_expand, initial_point_func=init_fn,
         shared_data=shared_data, shared_var_keys=shared_keys, user_data=user_data,
         n_expanded=n_expanded, shape_info=shape_info, logp_func=logp_pt,
         expand_func=expand_pt)
-    if vector is not None:
-        return _vector_model_class()(**common, data_name=vector.name, callbacks=callbacks)
-    return cp.CompiledPyMCModel(**common)
+
+
+def vector_data_model(spec: CallbackSpec, c_logp: Any, c_expand: Any, *, shape_info: Any,
+                      dims: dict[str, Any], coords: dict[str, Any],
+                      initial_point: Callable[[Any], np.ndarray], data_name: str,
+                      data: np.ndarray, logp_func: Any = None,
+                      expand_func: Any = None) -> Any:
+    """nutpie's compiled model for callbacks made from ``spec`` whose user data is the one
+    vector ``data`` (a read-only copy), named ``data_name``. The PyTensor functions are
+    kept when there are any; a model loaded from the compiled-model cache has none."""
+    values = np.array(data, dtype=np.float64, order="C", copy=True)
+    values.flags.writeable = False
+    key = "data"
+    return _vector_model_class()(
+        _n_dim=spec.nd, dims=dims, _coords=coords, _shapes=_shapes(shape_info),
+        compiled_logp_func=c_logp, compiled_expand_func=c_expand,
+        initial_point_func=initial_point, shared_data={key: values},
+        shared_var_keys={data_name: key}, user_data=values, n_expanded=spec.ne,
+        shape_info=shape_info, logp_func=logp_func, expand_func=expand_func,
+        data_name=data_name, callbacks=spec)
+
+
+def _shapes(shape_info: Any) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)}
 
 
 def _single_vector_data(logp_pt: Any, expand_pt: Any) -> Any:

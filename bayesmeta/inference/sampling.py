@@ -185,13 +185,7 @@ class PreparedModel:
         progress = progress or SilentProgress()
         if self.sampler == "nutpie":
             t0 = time.perf_counter()
-            if cached_as is not None:
-                self._compiled = self._load_or_compile(cached_as, progress)
-            else:
-                from bayesmeta.inference.nutpie_compile import compile_for_nutpie
-
-                progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
-                self._compiled = compile_for_nutpie(model)
+            self._compiled = self._load_or_compile(cached_as, progress)
             self.compile_s = time.perf_counter() - t0
         elif self.sampler in {"numpyro", "blackjax"}:
             _require_jax(self.sampler)
@@ -203,19 +197,24 @@ class PreparedModel:
             self._model = self._build()
         return self._model
 
-    def _load_or_compile(self, cached_as: CachedModel, progress: Progress) -> Any:
+    def _load_or_compile(self, cached_as: CachedModel | None, progress: Progress) -> Any:
+        """The nutpie compiled model: from the compiled-model cache if ``cached_as`` is
+        there, else compiled now (and recorded there when ``cached_as`` is given)."""
         from bayesmeta.inference import compiled_cache
         from bayesmeta.inference.nutpie_compile import compile_for_nutpie
 
-        key = compiled_cache.model_key(cached_as.name, cached_as.constants)
-        compiled = compiled_cache.load(key, cached_as.data)
-        if compiled is not None:
-            self.cache_hit = True
-            progress.stage("Loaded the compiled model from the cache")
-            return compiled
+        key = None
+        if cached_as is not None:
+            key = compiled_cache.model_key(cached_as.name, cached_as.constants)
+            compiled = compiled_cache.load(key, cached_as.data)
+            if compiled is not None:
+                self.cache_hit = True
+                progress.stage("Loaded the compiled model from the cache")
+                return compiled
         progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
-        compiled = compile_for_nutpie(self.model, zero_start=True)
-        compiled_cache.save(key, compiled)
+        compiled = compile_for_nutpie(self.model, zero_start=key is not None)
+        if key is not None:
+            compiled_cache.save(key, compiled)
         return compiled
 
     def sample(self, settings: SamplerSettings, *, data: Mapping[str, Any] | None = None,
