@@ -237,9 +237,9 @@ def test_model_density_is_invariant_under_swapping_arms_and_permuting_studies(k)
 
 
 def test_refittable_model_has_the_density_of_the_default_model():
-    """The SBC and the properties above use the refittable build (counts in data
-    containers); it must have the same log density as the default build (counts as
-    constants) that `bayesmeta fit` samples. rel 1e-9: the two graphs are compiled apart."""
+    """The properties above use the refittable build (counts in data containers); it must
+    have the same log density as the default build (counts as constants). rel 1e-9: the
+    two graphs are compiled apart."""
     from bayesmeta.models.binomial_normal import build_binomial_normal
 
     rng = np.random.default_rng(4)

@@ -49,8 +49,8 @@ def test_unknown_case_and_bad_option_are_input_errors():
 
 
 # --- reduced SBC of the binomial–normal model --------------------------------------------
-#: 40 datasets of 5 studies (one compiled model serves all three runs below that share the
-#: fit's priors), 2 chains × (300 + 300) draws thinned to L = 19, i.e. 20 rank values.
+#: 40 datasets of 5 studies (the model's kernel, compiled once, serves every run below),
+#: 2 chains × (300 + 300) draws thinned to L = 19, i.e. 20 rank values.
 #: Power: with the arms swapped the fit estimates −θ; θ ~ N(0, 2.82²) is usually far from 0
 #: compared with its posterior sd, so ranks of θ pile up at 0 and L. A τ prior 5× too narrow
 #: pins τ near 0 whatever the data say, so ranks of τ pile up at L. Both were measured to

@@ -1,6 +1,6 @@
-"""The binomial–normal model compiled once per data set and fitted under any priors.
+"""The binomial–normal model prepared once per data set and fitted under any priors.
 
-:class:`BinaryFitter` compiles the binomial–normal model of one data set once; priors enter
+:class:`BinaryFitter` prepares the binomial–normal model of one data set once; priors enter
 it as data, so fits under other priors (``fit_binary``, prior sweeps, reweighting refits)
 do not recompile.
 """
@@ -15,7 +15,6 @@ from bayesmeta.data.binary import BinaryData
 from bayesmeta.errors import InputError
 from bayesmeta.inference.diagnostics import diagnose
 from bayesmeta.inference.sampling import (
-    CachedModel,
     PreparedModel,
     Progress,
     RunningSampler,
@@ -27,14 +26,24 @@ from bayesmeta.models.binomial_normal import BinomialNormalPriors, build_binomia
 from bayesmeta.results.binary import BaselineRisk, BinaryMetaResult
 
 
+def _kernel_model(data: BinaryData, priors: BinomialNormalPriors) -> object:
+    from bayesmeta.inference.nutpie_kernel import kernel_model
+    from bayesmeta.models import binomial_normal_kernel as kernel  # imports numba
+
+    packed = kernel.pack(data, prior_data.encode_priors(priors))
+    return kernel_model(kernel, packed, study=list(data.study),
+                        study_dims=("mu", "z", "theta_study"))
+
+
 class BinaryFitter:
     """The binomial–normal model of one data set, compiled once, fitted with any priors.
 
     Priors enter the compiled model as data
-    (:mod:`bayesmeta.models.binomial_normal_prior_data`), so :meth:`fit` with other priors
-    does not recompile, and a fit from a fitter made for other priors gives exactly the
-    numbers of a fresh ``fit_binary`` with the same priors, settings and seed. A prior
-    family that cannot be given as data falls back to
+    (:mod:`bayesmeta.models.binomial_normal_prior_data`; for nutpie its hand-written numba
+    twin :mod:`bayesmeta.models.binomial_normal_kernel`, compiled once per machine for any
+    data), so :meth:`fit` with other priors does not recompile, and a fit from a fitter made
+    for other priors gives exactly the numbers of a fresh ``fit_binary`` with the same
+    priors, settings and seed. A prior family that cannot be given as data falls back to
     :func:`~bayesmeta.models.binomial_normal.build_binomial_normal` (one compile per fit).
     """
 
@@ -47,12 +56,11 @@ class BinaryFitter:
         if not self.priors_as_data:
             self.prepared = PreparedModel(build_binomial_normal(data, priors), sampler, progress)
             return
-        # One compiled model per data set, kept on disk: a rerun loads it (no PyMC needed).
+        # nutpie samples the hand-written kernel (compiled once per machine, no PyMC);
+        # other samplers the PyMC model, built only for them.
         self.prepared = PreparedModel(
             lambda: prior_data.build_binomial_normal_prior_data(data, priors), sampler,
-            progress, cached_as=CachedModel(f"{prior_data.NAME}_prior_data",
-                                            prior_data.graph_constants(data),
-                                            prior_data.encode_priors(priors)))
+            progress, nutpie_model=lambda: _kernel_model(data, priors))
 
     def accepts(self, priors: BinomialNormalPriors) -> bool:
         """Whether :meth:`fit` can use these priors without recompiling."""

@@ -18,8 +18,8 @@ over a record of pointers) would add ~3 s of numba compile to every process. Its
 The callbacks are written as source (:data:`_CALLBACKS_SOURCE`) and cached on disk by numba
 under a key made of PyTensor's own hashes of the two functions' graphs, so a second process
 with the same model and data loads them (~0.1 s) instead of compiling them (~2 s).
-:mod:`bayesmeta.inference.compiled_cache` goes one step further for models that opt in: it
-keeps what nutpie needs besides the callbacks, so a rerun skips PyMC and PyTensor entirely.
+:mod:`bayesmeta.inference.nutpie_kernel` goes further for models with a hand-written
+numba log density: no PyMC or PyTensor at all, one compile per machine.
 
 nutpie is pinned to 0.16.x because this uses its internal helpers; if they move, we fall
 back to ``nutpie.compile_pymc_model`` (slower, same results).
@@ -76,53 +76,27 @@ def _real_arviz_attribute(name: str) -> Any:
     return getattr(importlib.import_module("arviz"), name)
 
 
-def compile_for_nutpie(model: Any, *, zero_start: bool = False) -> Any:
-    """Return a nutpie compiled model for ``model`` (fast path, with a safe fallback).
-
-    ``zero_start``: chains start at 0 + U(−1, 1) jitter in every unconstrained coordinate
-    (:class:`ZeroJitterStart`) instead of through PyMC's initial-point function. Only for
-    models whose PyMC support point is 0 everywhere, where the two agree in distribution;
-    a compiled model loaded from :mod:`~bayesmeta.inference.compiled_cache` has no PyMC
-    model to ask, so cached models use it whether compiled or loaded.
-    """
+def compile_for_nutpie(model: Any) -> Any:
+    """Return a nutpie compiled model for ``model`` (fast path, with a safe fallback)."""
     from bayesmeta.inference.sampling import exact_float_arithmetic
 
     exact_float_arithmetic()
     try:
-        return _compile_fast(model, zero_start=zero_start)
+        return _compile_fast(model)
     except (ImportError, AttributeError, TypeError):  # nutpie internals changed
-        if zero_start:
-            raise
         return import_nutpie().compile_pymc_model(model, backend="numba")
 
 
-@dataclass(frozen=True)
-class ZeroJitterStart:
-    """Initial point 0 + U(−1, 1) jitter in each of ``n_dim`` unconstrained coordinates,
-    from the chain's seed: PyMC's default start for models whose support point is 0."""
+def _compile_fast(model: Any) -> Any:
+    from pymc.initial_point import make_initial_point_fn
 
-    n_dim: int
-
-    def __call__(self, seed: Any) -> np.ndarray:
-        return np.random.default_rng(seed).uniform(-1.0, 1.0, self.n_dim)
-
-
-def _compile_fast(model: Any, *, zero_start: bool = False) -> Any:
     cp = import_nutpie().compile_pymc
-
-    if zero_start:
-        initial_point_fn: Callable[..., Any] = lambda seed: {}  # noqa: E731 - replaced below
-    else:
-        from pymc.initial_point import make_initial_point_fn
-
-        initial_point_fn = cp._wrap_with_lock(make_initial_point_fn(
-            model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs),
-            return_transformed=True))
+    initial_point_fn = cp._wrap_with_lock(make_initial_point_fn(
+        model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs),
+        return_transformed=True))
     n_dim, n_expanded, logp_pt, expand_pt, init_fn, shape_info, reparam = cp._make_functions(
         model, mode="NUMBA", compute_grad=True, join_expanded=True,
         pymc_initial_point_fn=initial_point_fn, var_names=None)
-    if zero_start:
-        init_fn = ZeroJitterStart(n_dim)
     dims, coords = cp._prepare_dims_and_coords(model, shape_info, reparam)
     inner = {"inner_logp": logp_pt.vm.jit_fn, "inner_expand": expand_pt.vm.jit_fn}
 
@@ -133,9 +107,10 @@ def _compile_fast(model: Any, *, zero_start: bool = False) -> Any:
         values = vector.get_value()
         spec = _callback_spec(logp_pt, expand_pt, n_dim, n_expanded, values.size)
         c_logp, c_expand = compile_callbacks(spec, inner)
-        return vector_data_model(spec, c_logp, c_expand, shape_info=shape_info, dims=dims,
-                                 coords=coords, initial_point=init_fn, data_name=vector.name,
-                                 data=values, logp_func=logp_pt, expand_func=expand_pt)
+        return vector_data_model(n_dim, n_expanded, c_logp, c_expand, shape_info=shape_info,
+                                 dims=dims, coords=coords, initial_point=init_fn,
+                                 data_name=vector.name, data=values, logp_func=logp_pt,
+                                 expand_func=expand_pt)
     if not logp_pt.get_shared() and not expand_pt.get_shared():
         shared_data, shared_keys = {}, {}
         user_data = cp.make_user_data(shared_keys, shared_data)
@@ -169,24 +144,25 @@ def _compile_fast(model: Any, *, zero_start: bool = False) -> Any:
         expand_func=expand_pt)
 
 
-def vector_data_model(spec: CallbackSpec, c_logp: Any, c_expand: Any, *, shape_info: Any,
-                      dims: dict[str, Any], coords: dict[str, Any],
+def vector_data_model(n_dim: int, n_expanded: int, c_logp: Any, c_expand: Any, *,
+                      shape_info: Any, dims: dict[str, Any], coords: dict[str, Any],
                       initial_point: Callable[[Any], np.ndarray], data_name: str,
-                      data: np.ndarray, logp_func: Any = None,
-                      expand_func: Any = None) -> Any:
-    """nutpie's compiled model for callbacks made from ``spec`` whose user data is the one
-    vector ``data`` (a read-only copy), named ``data_name``. The PyTensor functions are
-    kept when there are any; a model loaded from the compiled-model cache has none."""
+                      data: np.ndarray, logp_func: Any = None, expand_func: Any = None,
+                      update: Callable[[np.ndarray, Any], np.ndarray] | None = None) -> Any:
+    """nutpie's compiled model for C callbacks whose user data is the one float64 vector
+    ``data`` (a read-only copy). ``with_data(**{data_name: value})`` swaps in
+    ``update(data, value)`` (default: ``value`` itself). The PyTensor functions are kept
+    when there are any; a model with a hand-written kernel has none."""
     values = np.array(data, dtype=np.float64, order="C", copy=True)
     values.flags.writeable = False
     key = "data"
     return _vector_model_class()(
-        _n_dim=spec.nd, dims=dims, _coords=coords, _shapes=_shapes(shape_info),
+        _n_dim=n_dim, dims=dims, _coords=coords, _shapes=_shapes(shape_info),
         compiled_logp_func=c_logp, compiled_expand_func=c_expand,
         initial_point_func=initial_point, shared_data={key: values},
-        shared_var_keys={data_name: key}, user_data=values, n_expanded=spec.ne,
+        shared_var_keys={data_name: key}, user_data=values, n_expanded=n_expanded,
         shape_info=shape_info, logp_func=logp_func, expand_func=expand_func,
-        data_name=data_name, callbacks=spec)
+        data_name=data_name, update=update)
 
 
 def _shapes(shape_info: Any) -> dict[str, tuple[int, ...]]:
@@ -328,12 +304,11 @@ def _vector_model_class() -> Any:
 
     @dataclasses.dataclass(frozen=True)
     class VectorDataModel(CompiledPyMCModel):
-        """nutpie's compiled model whose user data is one float64 vector (see above),
-        named ``data_name``; ``callbacks`` says how its callbacks were made (for the
-        compiled-model cache)."""
+        """nutpie's compiled model whose user data is one float64 vector (see
+        :func:`vector_data_model`)."""
 
         data_name: str = ""
-        callbacks: CallbackSpec | None = None
+        update: Callable[[np.ndarray, Any], np.ndarray] | None = None
 
         def with_data(self, **updates: Any) -> Any:
             (key,) = self.shared_data
@@ -344,7 +319,8 @@ def _vector_model_class() -> Any:
             if name not in updates:
                 return self
             old = self.shared_data[key]
-            new = np.array(updates[name], dtype=np.float64, order="C", copy=True)
+            value = updates[name] if self.update is None else self.update(old, updates[name])
+            new = np.array(value, dtype=np.float64, order="C", copy=True)
             if new.shape != old.shape:
                 raise ValueError(f"'{name}' must keep its shape {old.shape}, "
                                  f"got {new.shape}")

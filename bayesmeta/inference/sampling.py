@@ -3,8 +3,8 @@
 Samplers (``SamplerSettings.sampler``):
 
 * ``"nutpie"`` — nutpie's Rust NUTS on PyMC's numba-compiled log density
-  (see :mod:`bayesmeta.inference.nutpie_compile`; models that opt in are kept compiled on
-  disk, :mod:`bayesmeta.inference.compiled_cache`);
+  (see :mod:`bayesmeta.inference.nutpie_compile`), or on a hand-written numba log density
+  compiled once per machine (:mod:`bayesmeta.inference.nutpie_kernel`);
 * ``"pymc"`` — PyMC's own NUTS (compiled code cached on disk, chains in processes);
 * ``"numpyro"``, ``"blackjax"`` — through ``pm.sample`` when JAX is installed;
 * ``"auto"`` — the fastest for the job. ``benchmarks/bench_binary.py`` measured, on the
@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -147,18 +147,6 @@ def sample_model(model: Any, settings: SamplerSettings, progress: Progress | Non
     return tree, SamplingTimes(prepared.compile_s, times.sample_s)
 
 
-@dataclass(frozen=True)
-class CachedModel:
-    """How a model is known to :mod:`~bayesmeta.inference.compiled_cache`: its ``name``,
-    the ``constants`` (arrays) its graph holds, and the value of its one data vector
-    (``data``; not part of the key). The model's PyMC support point must be 0 in every
-    unconstrained coordinate (chains start at 0 + U(−1, 1) jitter)."""
-
-    name: str
-    constants: Mapping[str, Any]
-    data: Any
-
-
 class PreparedModel:
     """A PyMC model compiled once for a sampler, then sampled any number of times.
 
@@ -170,22 +158,32 @@ class PreparedModel:
     """
 
     def __init__(self, model: Any, sampler: str, progress: Progress | None = None, *,
-                 cached_as: CachedModel | None = None) -> None:
-        """``model``: a PyMC model, or with ``cached_as`` a function building it (called
-        only when the compiled model is not in :mod:`~bayesmeta.inference.compiled_cache`
-        or a sampler other than nutpie needs it)."""
-        self._model = None if cached_as is not None else model
-        self._build = model if cached_as is not None else None
+                 nutpie_model: Callable[[], Any] | None = None) -> None:
+        """``model``: a PyMC model, or with ``nutpie_model`` a function building it (called
+        only when a sampler other than nutpie needs it). ``nutpie_model``: a function giving
+        nutpie's compiled model directly (a hand-written kernel,
+        :mod:`~bayesmeta.inference.nutpie_kernel`), used instead of compiling ``model``."""
+        self._model = None if nutpie_model is not None else model
+        self._build = model if nutpie_model is not None else None
         self.sampler = "nutpie" if sampler == "auto" else sampler
         self.compile_s = 0.0
-        self.cache_hit = False
         self._compiled: Any = None
+        self._prepared = "compiled"
         logging.getLogger("pymc").setLevel(logging.ERROR)
         exact_float_arithmetic()
         progress = progress or SilentProgress()
         if self.sampler == "nutpie":
             t0 = time.perf_counter()
-            self._compiled = self._load_or_compile(cached_as, progress)
+            if nutpie_model is not None:
+                progress.stage("Loading the compiled model (compiled on a machine's first "
+                               "run: ~3 s)")
+                self._compiled = nutpie_model()
+                self._prepared = "ready"
+            else:
+                from bayesmeta.inference.nutpie_compile import compile_for_nutpie
+
+                progress.stage("Compiling the model")
+                self._compiled = compile_for_nutpie(self.model)
             self.compile_s = time.perf_counter() - t0
         elif self.sampler in {"numpyro", "blackjax"}:
             _require_jax(self.sampler)
@@ -196,26 +194,6 @@ class PreparedModel:
         if self._model is None:
             self._model = self._build()
         return self._model
-
-    def _load_or_compile(self, cached_as: CachedModel | None, progress: Progress) -> Any:
-        """The nutpie compiled model: from the compiled-model cache if ``cached_as`` is
-        there, else compiled now (and recorded there when ``cached_as`` is given)."""
-        from bayesmeta.inference import compiled_cache
-        from bayesmeta.inference.nutpie_compile import compile_for_nutpie
-
-        key = None
-        if cached_as is not None:
-            key = compiled_cache.model_key(cached_as.name, cached_as.constants)
-            compiled = compiled_cache.load(key, cached_as.data)
-            if compiled is not None:
-                self.cache_hit = True
-                progress.stage("Loaded the compiled model from the cache")
-                return compiled
-        progress.stage("Compiling the model (first run of a model: ~10 s; then cached)")
-        compiled = compile_for_nutpie(self.model, zero_start=key is not None)
-        if key is not None:
-            compiled_cache.save(key, compiled)
-        return compiled
 
     def sample(self, settings: SamplerSettings, *, data: Mapping[str, Any] | None = None,
                progress: Progress | None = None,
@@ -234,8 +212,7 @@ class PreparedModel:
                              f"{settings.resolved_sampler}")
         if self._compiled is not None:
             compiled = self._compiled.with_data(**data) if data else self._compiled
-            prepared = (f"{'loaded' if self.cache_hit else 'compiled'} in "
-                        f"{self.compile_s:.1f} s, ")
+            prepared = f"{self._prepared} in {self.compile_s:.1f} s, "
             return _start_nutpie(compiled, settings, progress, self.compile_s, drop, prepared)
         if data:
             import pymc as pm

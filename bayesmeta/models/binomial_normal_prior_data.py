@@ -15,7 +15,9 @@ but the priors :math:`\pi_\mu, \pi_\theta, \pi_\tau` are not written into the gr
 log densities are one fixed formula whose coefficients are *data* (the shared vector
 ``prior_values``, see :func:`encode_priors`). Changing priors changes only data, so a prior
 sweep compiles once, and ``fit binary`` runs the very same compiled computation — a sweep row
-equals a single fit with the same prior and seed.
+equals a single fit with the same prior and seed. With nutpie (the default sampler) that
+computation is this model's numba twin, :mod:`bayesmeta.models.binomial_normal_kernel`, tested
+equal to it; PyMC's NUTS samples this model.
 
 Prior log densities (coefficients computed in numpy from each family's parameters):
 
@@ -211,14 +213,6 @@ def _tau_and_logp(block: Any, u: Any) -> tuple[Any, Any]:
                  + f * pt.log1p(g * tau2))
     log_jacobian = pt.log(width) - u - 2 * pt.log(q)
     return tau, log_prior + log_jacobian
-
-
-def graph_constants(data: BinaryData) -> dict[str, Any]:
-    """Everything of ``data`` the model's graph holds as constants (the priors are data):
-    what names a compiled copy of this model (:mod:`bayesmeta.inference.compiled_cache`)."""
-    return {"study": list(data.study), "events_t": data.events_t, "n_t": data.n_t,
-            "events_c": data.events_c, "n_c": data.n_c,
-            "prior_values": len(encode_priors(BinomialNormalPriors()))}
 
 
 def build_binomial_normal_prior_data(data: BinaryData,

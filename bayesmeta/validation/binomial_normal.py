@@ -7,10 +7,9 @@ SBC needs the simulator's prior and the fit's prior to be the same, and a vague 
 prior would simulate arms in which every patient or none has the event. The effect and τ
 priors are the defaults users fit with (normal(0, 2.82), half-normal(0.5)).
 
-The fit is the production model builder and sampler call: :func:`build_binomial_normal`
-(``refittable=True``: counts in data containers, same density) compiled for nutpie once per
-number of studies and refitted to each dataset with ``with_data``, sampled by
-:func:`~bayesmeta.inference.sampling.sample_compiled_nutpie`.
+The fit is what ``bayesmeta fit binary`` runs: the model's numba kernel
+(:mod:`bayesmeta.models.binomial_normal_kernel`, compiled once for any data) on each dataset,
+sampled by :func:`~bayesmeta.inference.sampling.sample_compiled_nutpie`.
 
 Deliberately broken variants (for the test that the check can fail): ``swap_arms=True``
 fits the data with treatment and control exchanged; ``fit_effect``/``fit_tau``/
@@ -25,14 +24,12 @@ import numpy as np
 from scipy.special import expit
 
 from bayesmeta.data.binary import BinaryData
-from bayesmeta.models.binomial_normal import BinomialNormalPriors, build_binomial_normal
+from bayesmeta.models import binomial_normal_prior_data as prior_data
+from bayesmeta.models.binomial_normal import BinomialNormalPriors
 from bayesmeta.validation.case_parts import draw_two_arm_effects, sample_draws, two_arm_priors
 from bayesmeta.validation.sbc import FitDraws, SBCCase
 
 PARAMETERS = ("theta", "tau", "theta_new", "theta_study[0]", "mu[0]")
-
-#: Compiled models by (priors, number of studies), shared by the cases of one process.
-_COMPILED: dict[tuple[BinomialNormalPriors, int], Any] = {}
 
 
 def _priors(baseline: str, effect: str, tau: str) -> BinomialNormalPriors:
@@ -66,17 +63,14 @@ def binomial_normal_case(*, studies: tuple[int, int] = (3, 8),
                           events_c, truth["n_c"], source="simulated")
 
     def fit(data: BinaryData, seed: int) -> FitDraws:
-        from bayesmeta.inference.nutpie_compile import compile_for_nutpie
+        from bayesmeta.inference.nutpie_kernel import kernel_model
+        from bayesmeta.models import binomial_normal_kernel as kernel
 
         if swap_arms:
             data = data.swap_arms()
-        key = (fitted, data.k)
-        if key not in _COMPILED:
-            _COMPILED[key] = compile_for_nutpie(
-                build_binomial_normal(data, fitted, refittable=True))
-        model = _COMPILED[key].with_data(n_t=data.n_t, n_c=data.n_c,
-                                           events_t_data=data.events_t,
-                                           events_c_data=data.events_c)
+        packed = kernel.pack(data, prior_data.encode_priors(fitted))
+        model = kernel_model(kernel, packed, study=list(data.study),
+                             study_dims=("mu", "z", "theta_study"))
         return sample_draws(model, PARAMETERS, seed=seed, chains=chains, draws=draws,
                             tune=tune, target_accept=target_accept)
 
