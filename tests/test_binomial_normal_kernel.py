@@ -130,7 +130,7 @@ def _call_logp(c_logp, x: np.ndarray, packed: np.ndarray) -> tuple[int, float, n
 def test_one_compiled_pair_of_callbacks_serves_data_of_any_size():
     from bayesmeta.inference.nutpie_kernel import callbacks
 
-    c_logp, c_expand, _ = callbacks(kernel)
+    c_logp, c_expand = callbacks(kernel)
     values = pdm.encode_priors(BinomialNormalPriors())
     for name in ("crins2014_acute_rejection.csv", "nissen2007_mi.csv"):
         data = read_binary(DATA / name)

@@ -49,6 +49,9 @@ def test_kernel_model_swaps_priors_without_touching_the_data():
     np.testing.assert_array_equal(model.user_data, kernel.pack(data, default))
     assert swapped.compiled_logp_func is model.compiled_logp_func
     assert model.n_dim == 2 * len(data.study) + 3
+    names = list(model.coords["unconstrained_parameter"])  # as nutpie names PyMC's
+    assert names[:2] == ["mu_0", "mu_1"] and names[-2:] == ["z_5", "z_new"]
+    assert len(names) == model.n_dim and "tau_unconstrained" in names
     assert list(model.coords["study"]) == list(data.study)
     with pytest.raises(KeyError):
         model.with_data(other_name=other)

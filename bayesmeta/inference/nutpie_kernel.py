@@ -26,6 +26,7 @@ import importlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -89,16 +90,15 @@ def cache_key(kernel: ModuleType) -> str:
     """The key the kernel's callbacks are cached under: their source and the kernel's."""
     digest = hashlib.sha256(f"bayesmeta-kernel-{_VERSION}|{_KERNEL_CALLBACKS_SOURCE}".encode())
     for name in kernel.SOURCE_MODULES:
-        path = importlib.import_module(name).__file__
         digest.update(f"|{name}|".encode())
-        digest.update(open(path, "rb").read())  # noqa: SIM115 - closed by GC at once
+        digest.update(Path(importlib.import_module(name).__file__).read_bytes())
     return digest.hexdigest()
 
 
 @functools.cache
-def callbacks(kernel: ModuleType) -> tuple[Any, Any, bool]:
-    """The kernel's two C callbacks (compiled once per machine, then loaded from numba's
-    disk cache; once per process), and whether they were loaded."""
+def callbacks(kernel: ModuleType) -> tuple[Any, Any]:
+    """The kernel's two C callbacks: compiled once per machine, then loaded from numba's
+    disk cache (once per process)."""
     import numba
     from pytensor.link.numba.cache import compile_numba_function_src
 
@@ -121,7 +121,7 @@ def callbacks(kernel: ModuleType) -> tuple[Any, Any, bool]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", numba.NumbaWarning)
             compiled.append(numba.cfunc(signature, cache=True)(function))
-    return compiled[0], compiled[1], all(c.cache_hits > 0 for c in compiled)
+    return compiled[0], compiled[1]
 
 
 def kernel_model(kernel: ModuleType, packed: np.ndarray, *, study: Sequence[str],
@@ -134,14 +134,13 @@ def kernel_model(kernel: ModuleType, packed: np.ndarray, *, study: Sequence[str]
     """
     import pandas as pd
 
-    c_logp, c_expand, _ = callbacks(kernel)
+    c_logp, c_expand = callbacks(kernel)
     names, slices, shapes = kernel.variables(list(study))
-    n_dim, n_expanded = (int(n) for n in kernel.sizes(np.asarray(packed, dtype=float)))
-    sampled = []
-    for name, shape in zip(names, shapes, strict=True):
-        if len(sampled) == n_dim:
-            break
-        sampled += [f"{name}_{i}" for i in range(shape[0])] if shape else [name]
+    # The Python function itself: calling the jitted one would compile it (~0.5 s).
+    n_dim, n_expanded = kernel.sizes.py_func(np.asarray(packed, dtype=float))
+    sampled = [f"{name}_{i}" if shape else name
+               for name, part, shape in zip(names, slices, shapes, strict=True)
+               if part.stop <= n_dim for i in range(part.stop - part.start)]
     coords = {"study": pd.Index(list(study)), "unconstrained_parameter": pd.Index(sampled)}
     return vector_data_model(
         n_dim, n_expanded, c_logp, c_expand, shape_info=(names, slices, shapes),

@@ -8,8 +8,8 @@ Samplers (``SamplerSettings.sampler``):
 * ``"pymc"`` — PyMC's own NUTS (compiled code cached on disk, chains in processes);
 * ``"numpyro"``, ``"blackjax"`` — through ``pm.sample`` when JAX is installed;
 * ``"auto"`` — the fastest for the job. ``benchmarks/bench_binary.py`` measured, on the
-  2-core reference machine, whole-process times for Crins (6 studies) of 4.7 s with nutpie
-  vs 13.1 s with PyMC (warm caches, medians of 5), and for 1,000 studies 36 s vs 52 s, so
+  2-core reference machine, whole-process times for Crins (6 studies) of 4.6 s with nutpie
+  vs 14.5 s with PyMC (warm caches, medians of 5), and for 1,000 studies 29 s vs 54 s, so
   ``auto`` means nutpie at every size.
 
 Chains run on all cores. The same model, data, settings and seed give the same draws.

@@ -4,7 +4,8 @@ This is :mod:`bayesmeta.models.binomial_normal_prior_data` — the same model, t
 unconstrained coordinates, the same priors given as coefficients — with its log density and
 its gradient written by hand as two loops over studies, so that numba compiles it as one
 function (~3 s, once per machine, for any data set) instead of PyTensor's 60–80 small
-functions (~11 s for every new data set). ``bayesmeta fit binary`` samples it with nutpie
+functions (~11 s with empty caches and 4–5 s for every new data set, measured on the 2-core
+reference machine). ``bayesmeta fit binary`` samples it with nutpie
 (:mod:`bayesmeta.inference.nutpie_kernel`); PyMC's NUTS samples the PyMC model.
 ``tests/test_binomial_normal_kernel.py`` checks the log density, its gradient and the
 reported quantities against PyMC's compiled model (its automatic derivatives) at random
