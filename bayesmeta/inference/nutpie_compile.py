@@ -267,13 +267,26 @@ def _callback_spec(logp_pt: Any, expand_pt: Any, nd: int, ne: int,
 def compile_callbacks(spec: CallbackSpec, functions: dict[str, Any]) -> tuple[Any, Any]:
     """Compile the two callbacks (or load them from numba's disk cache, when ``spec`` has a
     cache key and they are there). ``functions``: the PyTensor functions they call, by the
-    names in ``spec``; with ``{}`` only a cached copy can be loaded (else numba raises)."""
+    names in ``spec``."""
     import hashlib
 
+    source = spec.source()
+    keys = {}
+    if spec.cache_key is not None:
+        keys = {name: hashlib.sha256(f"bayesmeta-callbacks-{_CALLBACKS_VERSION}|{name}|"
+                                     f"{spec.cache_key}|{source}".encode()).hexdigest()
+                for name in ("logp_numba", "expand_numba")}
+    return compile_callback_source(source, functions, keys)
+
+
+def compile_callback_source(source: str, functions: dict[str, Any],
+                            cache_keys: dict[str, str]) -> tuple[Any, Any]:
+    """nutpie's two C callbacks ``logp_numba`` and ``expand_numba`` defined in ``source``,
+    calling ``functions`` (by name); each cached on disk by numba under its key in
+    ``cache_keys`` (PyTensor's numba cache directory), or not cached without one."""
     import numba
     from pytensor.link.numba.cache import compile_numba_function_src
 
-    source = spec.source()
     env = {"__name__": __name__, "numba": numba, "np": np, **functions}
     t = numba.types
     signatures = {
@@ -284,10 +297,7 @@ def compile_callbacks(spec: CallbackSpec, functions: dict[str, Any]) -> tuple[An
     }
     compiled = []
     for name, signature in signatures.items():
-        key = None
-        if spec.cache_key is not None:
-            key = hashlib.sha256(f"bayesmeta-callbacks-{_CALLBACKS_VERSION}|{name}|"
-                                 f"{spec.cache_key}|{source}".encode()).hexdigest()
+        key = cache_keys.get(name)
         function = compile_numba_function_src(source, name, global_env=dict(env),
                                               cache_key=key)
         with warnings.catch_warnings():

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bayesmeta.inference.nutpie_compile import vector_data_model
+from bayesmeta.inference.nutpie_compile import compile_callback_source, vector_data_model
 
 
 @dataclass(frozen=True)
@@ -99,29 +98,12 @@ def cache_key(kernel: ModuleType) -> str:
 def callbacks(kernel: ModuleType) -> tuple[Any, Any]:
     """The kernel's two C callbacks: compiled once per machine, then loaded from numba's
     disk cache (once per process)."""
-    import numba
-    from pytensor.link.numba.cache import compile_numba_function_src
-
     key = cache_key(kernel)
-    env = {"__name__": __name__, "numba": numba, "np": np, "sizes": kernel.sizes,
-           "log_density_and_gradient": kernel.log_density_and_gradient,
-           "expand": kernel.expand}
-    t = numba.types
-    signatures = {
-        "logp_numba": t.int64(t.uint64, t.CPointer(t.double), t.CPointer(t.double),
-                              t.CPointer(t.double), t.voidptr),
-        "expand_numba": t.int64(t.uint64, t.uint64, t.CPointer(t.double),
-                                t.CPointer(t.double), t.voidptr),
-    }
-    compiled = []
-    for name, signature in signatures.items():
-        function = compile_numba_function_src(
-            _KERNEL_CALLBACKS_SOURCE, name, global_env=dict(env),
-            cache_key=hashlib.sha256(f"{key}|{name}".encode()).hexdigest())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", numba.NumbaWarning)
-            compiled.append(numba.cfunc(signature, cache=True)(function))
-    return compiled[0], compiled[1]
+    functions = {"sizes": kernel.sizes, "expand": kernel.expand,
+                 "log_density_and_gradient": kernel.log_density_and_gradient}
+    keys = {name: hashlib.sha256(f"{key}|{name}".encode()).hexdigest()
+            for name in ("logp_numba", "expand_numba")}
+    return compile_callback_source(_KERNEL_CALLBACKS_SOURCE, functions, keys)
 
 
 def kernel_model(kernel: ModuleType, packed: np.ndarray, *, study: Sequence[str],
