@@ -52,8 +52,8 @@ def pymc_twin(request):
 
 def random_points(k: int, seed: int):
     rng = np.random.default_rng(seed)
-    for tau_u in (-4.0, -0.7, 0.0, 1.1):
-        x = rng.normal(0.0, 1.5, 2 * k + 3)
+    for tau_u in (-9.0, -4.0, -0.7, 0.0, 1.1, 3.0):  # τ from ~1e-4 to ~20
+        x = rng.normal(0.0, 3.0, 2 * k + 3)
         x[:k] -= 2.5  # baselines of rare events
         x[k + 1] = tau_u
         yield x
