@@ -42,7 +42,7 @@ def test_kernel_model_swaps_priors_without_touching_the_data():
     data = crins_like()
     default = prior_data.encode_priors(BinomialNormalPriors())
     model = nutpie_kernel.kernel_model(kernel, kernel.pack(data, default),
-                                       study=list(data.study), study_dims=("mu",))
+                                       study=list(data.study))
     other = prior_data.encode_priors(BinomialNormalPriors(tau=Prior("halfcauchy", (1.0,))))
     swapped = model.with_data(prior_values=other)
     np.testing.assert_array_equal(swapped.user_data, kernel.pack(data, other))
@@ -53,6 +53,7 @@ def test_kernel_model_swaps_priors_without_touching_the_data():
     assert names[:2] == ["mu_0", "mu_1"] and names[-2:] == ["z_5", "z_new"]
     assert len(names) == model.n_dim and "tau_unconstrained" in names
     assert list(model.coords["study"]) == list(data.study)
+    assert model.dims == {"mu": ("study",), "z": ("study",), "theta_study": ("study",)}
     with pytest.raises(KeyError):
         model.with_data(other_name=other)
 

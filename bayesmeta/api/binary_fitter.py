@@ -31,8 +31,7 @@ def _kernel_model(data: BinaryData, priors: BinomialNormalPriors) -> object:
     from bayesmeta.models import binomial_normal_kernel as kernel  # imports numba
 
     packed = kernel.pack(data, prior_data.encode_priors(priors))
-    return kernel_model(kernel, packed, study=list(data.study),
-                        study_dims=("mu", "z", "theta_study"))
+    return kernel_model(kernel, packed, study=list(data.study))
 
 
 class BinaryFitter:

@@ -268,22 +268,20 @@ def compile_callbacks(spec: CallbackSpec, functions: dict[str, Any]) -> tuple[An
     """Compile the two callbacks (or load them from numba's disk cache, when ``spec`` has a
     cache key and they are there). ``functions``: the PyTensor functions they call, by the
     names in ``spec``."""
-    import hashlib
-
     source = spec.source()
-    keys = {}
+    key = None
     if spec.cache_key is not None:
-        keys = {name: hashlib.sha256(f"bayesmeta-callbacks-{_CALLBACKS_VERSION}|{name}|"
-                                     f"{spec.cache_key}|{source}".encode()).hexdigest()
-                for name in ("logp_numba", "expand_numba")}
-    return compile_callback_source(source, functions, keys)
+        key = f"bayesmeta-callbacks-{_CALLBACKS_VERSION}|{spec.cache_key}|{source}"
+    return compile_callback_source(source, functions, key)
 
 
 def compile_callback_source(source: str, functions: dict[str, Any],
-                            cache_keys: dict[str, str]) -> tuple[Any, Any]:
+                            cache_key: str | None) -> tuple[Any, Any]:
     """nutpie's two C callbacks ``logp_numba`` and ``expand_numba`` defined in ``source``,
-    calling ``functions`` (by name); each cached on disk by numba under its key in
-    ``cache_keys`` (PyTensor's numba cache directory), or not cached without one."""
+    calling ``functions`` (by name); cached on disk by numba (PyTensor's numba cache
+    directory) under keys derived from ``cache_key``, or not cached when it is None."""
+    import hashlib
+
     import numba
     from pytensor.link.numba.cache import compile_numba_function_src
 
@@ -297,7 +295,9 @@ def compile_callback_source(source: str, functions: dict[str, Any],
     }
     compiled = []
     for name, signature in signatures.items():
-        key = cache_keys.get(name)
+        key = None
+        if cache_key is not None:
+            key = hashlib.sha256(f"{cache_key}|{name}".encode()).hexdigest()
         function = compile_numba_function_src(source, name, global_env=dict(env),
                                               cache_key=key)
         with warnings.catch_warnings():

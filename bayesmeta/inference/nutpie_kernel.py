@@ -98,21 +98,17 @@ def cache_key(kernel: ModuleType) -> str:
 def callbacks(kernel: ModuleType) -> tuple[Any, Any]:
     """The kernel's two C callbacks: compiled once per machine, then loaded from numba's
     disk cache (once per process)."""
-    key = cache_key(kernel)
     functions = {"sizes": kernel.sizes, "expand": kernel.expand,
                  "log_density_and_gradient": kernel.log_density_and_gradient}
-    keys = {name: hashlib.sha256(f"{key}|{name}".encode()).hexdigest()
-            for name in ("logp_numba", "expand_numba")}
-    return compile_callback_source(_KERNEL_CALLBACKS_SOURCE, functions, keys)
+    return compile_callback_source(_KERNEL_CALLBACKS_SOURCE, functions, cache_key(kernel))
 
 
-def kernel_model(kernel: ModuleType, packed: np.ndarray, *, study: Sequence[str],
-                 study_dims: Sequence[str]) -> Any:
+def kernel_model(kernel: ModuleType, packed: np.ndarray, *, study: Sequence[str]) -> Any:
     """nutpie's compiled model of ``kernel`` on the data vector ``packed``.
 
-    ``study``: the study labels (coordinate ``study``); ``study_dims``: the variables
-    indexed by study. ``with_data(prior_values=...)`` gives the same model under other
-    priors (``kernel.with_priors``), without compiling anything.
+    ``study``: the study labels (coordinate ``study``, the dimension of every vector-valued
+    variable of ``kernel.variables``). ``with_data(prior_values=...)`` gives the same
+    model under other priors (``kernel.with_priors``), without compiling anything.
     """
     import pandas as pd
 
@@ -126,6 +122,7 @@ def kernel_model(kernel: ModuleType, packed: np.ndarray, *, study: Sequence[str]
     coords = {"study": pd.Index(list(study)), "unconstrained_parameter": pd.Index(sampled)}
     return vector_data_model(
         n_dim, n_expanded, c_logp, c_expand, shape_info=(names, slices, shapes),
-        dims={name: ("study",) for name in study_dims}, coords=coords,
+        dims={name: ("study",) for name, shape in zip(names, shapes, strict=True) if shape},
+        coords=coords,
         initial_point=ZeroJitterStart(n_dim), data_name=kernel.PRIOR_VALUES, data=packed,
         update=kernel.with_priors)

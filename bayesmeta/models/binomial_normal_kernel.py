@@ -87,19 +87,20 @@ def pack(data: BinaryData, prior_values: np.ndarray) -> np.ndarray:
                                                    data.n_c)]
     log_choose = sum(float(np.sum(gammaln(n + 1) - gammaln(r + 1) - gammaln(n - r + 1)))
                      for r, n in (counts[:2], counts[2:]))
-    values = np.asarray(prior_values, dtype=float)
-    if values.shape != (_N_PRIOR,):
-        raise ValueError(f"prior_values must have {_N_PRIOR} values, got {values.shape}")
     size = 2 + 4 * k + 1 + _N_PRIOR
-    return np.concatenate([[size, k], *counts, [log_choose], values])
+    return np.concatenate([[size, k], *counts, [log_choose], _prior_block(prior_values)])
 
 
 def with_priors(packed: np.ndarray, prior_values: np.ndarray) -> np.ndarray:
     """``packed`` with other prior coefficients (same data)."""
+    return np.concatenate([packed[:-_N_PRIOR], _prior_block(prior_values)])
+
+
+def _prior_block(prior_values: np.ndarray) -> np.ndarray:
     values = np.asarray(prior_values, dtype=float)
     if values.shape != (_N_PRIOR,):
         raise ValueError(f"prior_values must have {_N_PRIOR} values, got {values.shape}")
-    return np.concatenate([packed[:-_N_PRIOR], values])
+    return values
 
 
 def variables(study: list[str]) -> tuple[list[str], list[slice], list[tuple[int, ...]]]:

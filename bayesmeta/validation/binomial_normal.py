@@ -69,8 +69,7 @@ def binomial_normal_case(*, studies: tuple[int, int] = (3, 8),
         if swap_arms:
             data = data.swap_arms()
         packed = kernel.pack(data, prior_data.encode_priors(fitted))
-        model = kernel_model(kernel, packed, study=list(data.study),
-                             study_dims=("mu", "z", "theta_study"))
+        model = kernel_model(kernel, packed, study=list(data.study))
         return sample_draws(model, PARAMETERS, seed=seed, chains=chains, draws=draws,
                             tune=tune, target_accept=target_accept)
 
